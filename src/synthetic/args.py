@@ -1,0 +1,107 @@
+"""Command line of generate_synthetic.py (spec/generation.md §1) and its validation."""
+import argparse
+import os
+from pathlib import Path
+
+from ..utils.time_string import parse_time
+from .variations import IDS
+
+TYPES = ("fractal", "perlin", "octopus", "dead_leaves")
+
+
+def _positive(kind):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a {kind.__name__}, got {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+        return value
+    return parse
+
+
+def _time(text: str) -> int:
+    try:
+        seconds = parse_time(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return seconds
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description="Generate synthetic videos (fractal IFS videos and images).")
+    p.add_argument("--type", required=True, choices=TYPES, help="generator")
+    p.add_argument("--samples", type=_positive(int), default=0, help="number of outputs to produce")
+    p.add_argument("--time", type=_time, default=0, help="wall-clock budget, e.g. 2h30m")
+    p.add_argument("--dir_out", type=Path, required=True, help="output directory")
+    p.add_argument("--dir_in", type=Path, help="directory of class parameter files (*.npz): labelled mode")
+    p.add_argument("--gen_param", type=_positive(int), help="only write this many class parameter files")
+    p.add_argument("--res", type=_positive(int), default=256, help="frame side in pixels")
+    p.add_argument("--fps", type=_positive(int), default=12, help="frame rate of the written videos")
+    p.add_argument("--seed", type=int, default=1, help="seed of every random stream")
+    p.add_argument("--print_every", type=_positive(int), default=50, help="print a status block every N outputs")
+    p.add_argument("--lib_save", choices=("ffmpeg", "cv2"), default="ffmpeg", help="video writer")
+    p.add_argument("--codec", choices=("libx265", "libx264"), default="libx265", help="ffmpeg encoder (CRF 24)")
+    p.add_argument("--preset", default="medium",
+                   choices=("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"),
+                   help="ffmpeg encoder preset (medium = ffmpeg's default, as the original)")
+    p.add_argument("--workers", type=_positive(int), default=os.cpu_count() or 1, help="parallel processes")
+    p.add_argument("--preview", action="store_true", help="write a PNG contact sheet of the first outputs")
+    p.add_argument("--img", action="store_true", help="fractal: still images (16 per parameter set)")
+    p.add_argument("--bs_point", type=_positive(int), default=128, help="fractal: chaos-game points per frame")
+    p.add_argument("--iter", type=_positive(int), default=7500, help="fractal: chaos-game iterations")
+    p.add_argument("--iter_b", type=_positive(int), default=3000, help="fractal: iterations for border detection")
+    p.add_argument("--iter_skip", "-ns", type=_positive(int), default=200, help="fractal: first iterations not drawn")
+    p.add_argument("--thres_b", type=_positive(float), default=0.9, help="fractal: fraction of pixels the box keeps")
+    p.add_argument("--res_b", type=_positive(int), default=128, help="fractal: border-detection resolution")
+    p.add_argument("--var", type=int, nargs="+", default=[-1], help="fractal: variation ids (-1: default mixture)")
+    p.add_argument("--linear_motion", action="store_true", help="fractal: linear interpolation for every map")
+    return p
+
+
+def _writable(path: Path) -> bool:
+    """True if ``path`` exists as a writable folder or could be created (checked without creating it)."""
+    probe = path
+    while not probe.exists():
+        if probe.parent == probe:
+            return False
+        probe = probe.parent
+    return probe.is_dir() and os.access(probe, os.W_OK | os.X_OK)
+
+
+def validate(args: argparse.Namespace) -> argparse.Namespace:
+    """Post-parse checks (spec §1.1 plus the project's); raises ValueError with a one-line message."""
+    if args.type != "fractal":
+        raise ValueError(f"--type {args.type} is not available yet; only --type fractal is implemented")
+    if args.dir_in is not None and args.gen_param is not None:
+        raise ValueError("--dir_in and --gen_param exclude each other: sample classes first, then generate from them")
+    if args.dir_in is not None:
+        if not args.dir_in.is_dir():
+            raise ValueError(f"--dir_in {args.dir_in} is not a directory")
+        args.classes = sorted(args.dir_in.rglob("*.npz"))
+        if not args.classes:
+            raise ValueError(f"--dir_in {args.dir_in} holds no class files (*.npz); create them with --gen_param")
+    else:
+        args.classes = []
+    if args.gen_param is None and not (args.samples or args.time):
+        raise ValueError("nothing to do: give --samples N and/or --time 1h30m (or --gen_param K)")
+    if args.iter <= args.iter_skip or args.iter_b <= args.iter_skip:
+        raise ValueError(f"--iter ({args.iter}) and --iter_b ({args.iter_b}) must exceed --iter_skip ({args.iter_skip})")
+    if not 0 < args.thres_b < 1:
+        raise ValueError(f"--thres_b must be in (0, 1), got {args.thres_b}")
+    if len(set(args.var)) != len(args.var):
+        raise ValueError(f"--var has duplicates: {args.var}")
+    if -1 in args.var and len(args.var) > 1:
+        raise ValueError("--var -1 (default mixture) must be given alone")
+    unknown = sorted(set(args.var) - set(IDS) - {-1})
+    if unknown:
+        raise ValueError(f"--var: unknown ids {unknown}; available: {list(IDS)}")
+    args.var = sorted(args.var)
+    if args.lib_save == "ffmpeg" and args.res % 2 and not args.img and args.gen_param is None:
+        raise ValueError(f"--res {args.res} is odd; ffmpeg needs an even size (or use --lib_save cv2)")
+    if not _writable(args.dir_out):
+        raise ValueError(f"--dir_out {args.dir_out} is not writable; choose another folder")
+    return args

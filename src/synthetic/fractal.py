@@ -1,0 +1,67 @@
+"""One fractal sample: weights → framing → chaos game → 8-bit frames, with rejection of degenerate samples."""
+from dataclasses import dataclass
+
+import numpy as np
+
+from .chaos_game import render_counts
+from .framing import BORDER_EXTENT, frame_windows
+
+MIN_OCCUPANCY = 0.005  # a frame with fewer lit pixels is near-empty
+MAX_OCCUPANCY = 0.90  # a frame with more lit pixels is a filled canvas, not a fractal
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """Chaos-game settings of the CLI (spec §1 defaults)."""
+
+    res: int = 256
+    bs_point: int = 128
+    iters: int = 7500
+    iter_b: int = 3000
+    iter_skip: int = 200
+    thres_b: float = 0.9
+    res_b: int = 128
+
+
+class Degenerate(Exception):
+    """A sample that does not make a usable fractal (empty, filled or non-finite)."""
+
+
+def find_windows(weights: np.ndarray, var: int, cfg: RenderSettings, rng: np.random.Generator,
+                 per_frame: bool) -> np.ndarray:
+    """Real-coordinate windows [F, 4]: video mode frames the first and last frame with one shared window;
+    image mode (``per_frame``) frames every image on its own."""
+    probe = weights if per_frame else weights[[0, -1]]
+    full = np.tile([-BORDER_EXTENT, BORDER_EXTENT, -BORDER_EXTENT, BORDER_EXTENT], (len(probe), 1))
+    masks = render_counts(probe, full, cfg.res_b, cfg.bs_point, cfg.iter_b, cfg.iter_skip, var, rng) > 0
+    if (masks.mean(axis=(1, 2)) < MIN_OCCUPANCY / 10).any():
+        raise Degenerate("empty border render")
+    windows = frame_windows(masks, cfg.thres_b, union=not per_frame)
+    if ((windows[:, 1] <= windows[:, 0]) | (windows[:, 3] <= windows[:, 2])).any():
+        raise Degenerate("zero-size window")
+    return windows if per_frame else np.repeat(windows, len(weights), axis=0)
+
+
+def to_uint8(counts: np.ndarray, per_frame: bool) -> np.ndarray:
+    """floor(255 · ln(1+count) / max(1, max ln(1+count))), the max taken per image or over the whole video."""
+    density = np.log1p(counts.astype(np.float32))
+    axes = (1, 2) if per_frame else None
+    scale = np.maximum(1.0, density.max(axis=axes, keepdims=True))
+    return np.floor(255 * np.clip(density / scale, 0, 1)).astype(np.uint8)
+
+
+def check_occupancy(counts: np.ndarray) -> None:
+    occupancy = (counts > 0).mean(axis=(1, 2))
+    if occupancy.min() < MIN_OCCUPANCY:
+        raise Degenerate(f"near-empty frame ({occupancy.min():.4f} of pixels lit)")
+    if occupancy.max() > MAX_OCCUPANCY:
+        raise Degenerate(f"near-full frame ({occupancy.max():.3f} of pixels lit)")
+
+
+def render_fractal(weights: np.ndarray, var: int, cfg: RenderSettings, rng: np.random.Generator,
+                   per_frame: bool = False) -> np.ndarray:
+    """Frames [F, res, res] uint8 of one sample; raises Degenerate for unusable samples."""
+    windows = find_windows(weights, var, cfg, rng, per_frame)
+    counts = render_counts(weights, windows, cfg.res, cfg.bs_point, cfg.iters, cfg.iter_skip, var, rng)
+    check_occupancy(counts)
+    return to_uint8(counts, per_frame)

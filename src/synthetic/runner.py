@@ -1,0 +1,233 @@
+"""Main loop of generate_synthetic.py for fractals: parallel, deterministic per sample, resumable."""
+import argparse
+import itertools
+import math
+import os
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from ..utils.atomic import remove_stale_temps
+from ..utils.time_string import format_hms
+from .fractal import Degenerate, RenderSettings, render_fractal
+from .fractal_params import (IMAGES_PER_SAMPLE, load_params, mutate, params_weights, sample_image_params,
+                             sample_video_params, save_params)
+from .outputs import class_path, finished_steps, image_paths, video_path
+from .preview import write_contact_sheet
+from .video_writer import write_image, write_video
+
+MAX_ATTEMPTS = 50
+PREVIEW_ROWS = 8
+
+
+@dataclass
+class Result:
+    step: int
+    paths: list[Path]
+    rejected: int
+
+
+def settings(args: argparse.Namespace) -> RenderSettings:
+    return RenderSettings(args.res, args.bs_point, args.iter, args.iter_b, args.iter_skip, args.thres_b, args.res_b)
+
+
+def class_order(args: argparse.Namespace) -> list[Path]:
+    """Class files in the shuffled round-robin order (one shuffle seeded by --seed)."""
+    order = np.random.default_rng(args.seed).permutation(len(args.classes))
+    return [args.classes[i] for i in order]
+
+
+def sample_rng(args: argparse.Namespace, step: int) -> np.random.Generator:
+    """The random stream of one output: a function of (--seed, step) only, so any --workers gives the same files."""
+    return np.random.default_rng(np.random.SeedSequence(args.seed, spawn_key=(step,)))
+
+
+def _render_until_valid(args, rng, draw) -> tuple[np.ndarray, int, int]:
+    """Draw weights with ``draw(rng) -> (weights, var)`` and render until the sample is not degenerate."""
+    cfg = settings(args)
+    for attempt in range(MAX_ATTEMPTS):
+        weights, var = draw(rng)
+        try:
+            return render_fractal(weights, var, cfg, rng, per_frame=args.img), var, attempt
+        except Degenerate:
+            continue
+    raise RuntimeError(f"no usable fractal after {MAX_ATTEMPTS} attempts; check --var and the class files")
+
+
+def make_output(args: argparse.Namespace, step: int, class_file: Path | None) -> Result:
+    """Render and write one output (a video, or 16 images in --img mode)."""
+    rng = sample_rng(args, step)
+    if class_file is not None:
+        params = load_params(class_file)
+        base = params_weights(params, args.linear_motion)
+        frames, var, rejected = _render_until_valid(args, rng, lambda r: (mutate(r, base), params["var"]))
+        label = class_file.stem
+    else:
+        sample = sample_image_params if args.img else sample_video_params
+
+        def draw(r):
+            params = sample(r, args.var)
+            return params_weights(params, args.linear_motion), params["var"]
+        frames, var, rejected = _render_until_valid(args, rng, draw)
+        label = None
+    if args.img:
+        paths = image_paths(args.dir_out, step, var, label)
+        for path, image in zip(paths, frames):
+            write_image(path, image)
+    else:
+        paths = [video_path(args.dir_out, step, var, label)]
+        write_video(paths[0], frames, args.fps, args.lib_save, args.codec, args.preset)
+    return Result(step, paths, rejected)
+
+
+def make_class(args: argparse.Namespace, index: int) -> Result:
+    """Sample one class parameter file whose base fractal renders without degeneracy."""
+    rng = sample_rng(args, index)
+    cfg = settings(args)
+    sample = sample_image_params if args.img else sample_video_params
+    for attempt in range(MAX_ATTEMPTS):
+        params = sample(rng, args.var)
+        try:
+            render_fractal(params_weights(params, args.linear_motion), int(params["var"]), cfg, rng, args.img)
+        except Degenerate:
+            continue
+        path = class_path(args.dir_out, index, int(params["var"]))
+        save_params(path, params)
+        return Result(index, [path], attempt)
+    raise RuntimeError(f"no usable class parameters after {MAX_ATTEMPTS} attempts; check --var")
+
+
+def _task(args: argparse.Namespace, step: int, class_file: Path | None) -> Result:
+    if args.gen_param:
+        return make_class(args, step)
+    return make_output(args, step, class_file)
+
+
+def print_args(args: argparse.Namespace) -> None:
+    print("Generating dataset with args:")
+    print("#" * 50)
+    print(f"\t--time: {format_hms(args.time)}")
+    if args.classes:
+        print(f"\t--n_classes: {len(args.classes)}")
+    for key, value in vars(args).items():
+        if key not in ("time", "classes"):
+            print(f"\t--{key}: {value}")
+
+
+def _size(n_bytes: float) -> str:
+    value, units = n_bytes / 1024, ["KB", "MB", "GB"]
+    unit = 0
+    while value >= 1024 and unit < 2:
+        value, unit = value / 1024, unit + 1
+    return f"{value:.1f}{units[unit]}"
+
+
+class Progress:
+    """tqdm bar plus the spec's periodic status block (counts, time, disk use, rejection rate)."""
+
+    def __init__(self, args: argparse.Namespace, total_steps: int | None, already: int):
+        self.args, self.start, self.done, self.made, self.rejected, self.bytes = args, time.time(), already, 0, 0, 0
+        self.per_step = IMAGES_PER_SAMPLE if args.img and not args.gen_param else 1
+        self.target = args.gen_param or args.samples
+        self.bar = tqdm(total=total_steps, initial=already, unit="sample", dynamic_ncols=True)
+
+    def update(self, result: Result) -> None:
+        self.done += 1
+        self.made += 1
+        self.rejected += result.rejected
+        self.bytes += sum(p.stat().st_size for p in result.paths)
+        elapsed = time.time() - self.start
+        self.bar.update(1)
+        self.bar.set_postfix_str(f"{elapsed / self.made:.2f}s/sample, {_size(self.bytes)}, "
+                                 f"rejected {self.rejection_rate():.1%}")
+
+    def rejection_rate(self) -> float:
+        return self.rejected / max(1, self.rejected + self.made)
+
+    def status(self) -> str:
+        elapsed = time.time() - self.start
+        n = self.done * self.per_step
+        avg = elapsed / max(1, self.made)
+        left = [avg * max(0, math.ceil(self.target / self.per_step) - self.done)] if self.target else []
+        if self.args.time:
+            left.append(max(0.0, self.args.time - elapsed))
+        return "\n".join([
+            "#" * 60,
+            f"Created {n}/{self.target} samples." if self.target else f"Created {n} samples.",
+            f"Time -> So_far: {format_hms(elapsed)}, Remaining: {format_hms(min(left))}, Avg: {avg:.1f}",
+            f"Space -> Total: {_size(self.bytes)}, Avg: {_size(self.bytes / max(1, self.made))}",
+            f"Rejected degenerate samples: {self.rejected} ({self.rejection_rate():.1%})",
+        ])
+
+
+def _steps(args: argparse.Namespace, skip: set[int]):
+    """Steps still to produce, in order; unbounded when only --time is set."""
+    if args.gen_param:
+        last = args.gen_param
+    elif args.samples:
+        last = math.ceil(args.samples / IMAGES_PER_SAMPLE) if args.img else args.samples
+    else:
+        last = None
+    steps = range(1, last + 1) if last else itertools.count(1)
+    return (s for s in steps if s not in skip), last
+
+
+def run(args: argparse.Namespace) -> None:
+    """Produce every missing output (complete files of an earlier run are kept), then write the preview."""
+    print_args(args)
+    args.dir_out.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(args.dir_out)
+    order = class_order(args)
+    skip = finished_steps(args.dir_out, args.img, bool(args.gen_param))
+    todo, last = _steps(args, skip)
+    progress = Progress(args, last, len([s for s in skip if last is None or s <= last]))
+    deadline = progress.start + args.time if args.time else math.inf
+
+    def job(step):
+        return step, order[(step - 1) % len(order)] if order else None
+
+    def on_result(result: Result):
+        progress.update(result)
+        if progress.made % args.print_every == 0:
+            progress.bar.write(progress.status())
+
+    if args.workers == 1:
+        for step in todo:
+            if time.time() >= deadline:
+                break
+            on_result(_task(args, *job(step)))
+    else:
+        os.environ.setdefault("OMP_NUM_THREADS", "1")
+        with ProcessPoolExecutor(args.workers) as pool:
+            pending = set()
+            for step in todo:
+                if time.time() >= deadline:
+                    break
+                pending.add(pool.submit(_task, args, *job(step)))
+                if len(pending) >= 2 * args.workers:
+                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for f in finished:
+                        on_result(f.result())
+            for f in pending:
+                on_result(f.result())
+    progress.bar.close()
+    if progress.made % args.print_every:
+        print(progress.status())
+    if args.preview and not args.gen_param:
+        rows = preview_rows(args)
+        if rows:
+            print(f"Preview: {write_contact_sheet(rows, args.dir_out / 'preview.png')}")
+
+
+def preview_rows(args: argparse.Namespace) -> list[list[Path]]:
+    """The first outputs by step: one video per row, or one image set per row."""
+    pattern = "*.jpg" if args.img else "*.mp4"
+    by_step: dict[int, list[Path]] = {}
+    for f in sorted(args.dir_out.rglob(pattern)):
+        by_step.setdefault(int(f.name.split("-")[0].split(".")[0]), []).append(f)
+    return [sorted(by_step[s], key=lambda p: int(p.stem.split("-")[-1]))
+            for s in sorted(by_step)[:PREVIEW_ROWS]]

@@ -1,0 +1,72 @@
+"""Write frames to video or image files, atomically (temp name in the target folder, then rename)."""
+import subprocess
+from pathlib import Path
+
+import cv2
+import ffmpeg
+import imageio_ffmpeg
+import numpy as np
+
+from ..utils.atomic import atomic_path
+
+CRF = 24
+
+
+def to_uint8(frames: np.ndarray) -> np.ndarray:
+    """Float frames in [0, 1] are scaled by 255 and truncated; uint8 frames pass through (no in-place change)."""
+    if frames.dtype == np.uint8:
+        return frames
+    return (np.clip(frames, 0, 1) * 255).astype(np.uint8)
+
+
+def ffmpeg_command(path: Path, width: int, height: int, colour: bool, fps: int, codec: str,
+                   preset: str = "medium") -> list[str]:
+    """ffmpeg arguments: raw frames on stdin (gray or rgb24) → yuv420p video at CRF 24, one encoder thread."""
+    params = {"pix_fmt": "yuv420p", "crf": CRF, "preset": preset, "threads": 1}
+    if codec == "libx265":
+        params["x265-params"] = "log-level=error:pools=1:frame-threads=1"
+    stream = ffmpeg.input("pipe:", format="rawvideo", pix_fmt="rgb24" if colour else "gray",
+                          s=f"{width}x{height}", r=fps)
+    stream = ffmpeg.output(stream, str(path), vcodec=codec, format="mp4", **params)
+    return ffmpeg.compile(stream, cmd=imageio_ffmpeg.get_ffmpeg_exe(), overwrite_output=True)
+
+
+def write_video(path: Path, frames: np.ndarray, fps: int, lib: str = "ffmpeg", codec: str = "libx265",
+                preset: str = "medium") -> None:
+    """Write [F, H, W] (gray) or [F, H, W, 3] (RGB) frames as a video file at ``path``."""
+    frames = to_uint8(frames)
+    n_frames, height, width = frames.shape[:3]
+    colour = frames.ndim == 4
+    with atomic_path(path) as tmp:
+        if lib == "ffmpeg":
+            if height % 2 or width % 2:
+                raise ValueError(f"ffmpeg needs even frame sizes, got {width}x{height}")
+            cmd = ffmpeg_command(tmp, width, height, colour, fps, codec, preset)
+            done = subprocess.run(cmd, input=np.ascontiguousarray(frames).tobytes(), capture_output=True)
+            if done.returncode:
+                raise RuntimeError(f"ffmpeg failed on {path}: {done.stderr.decode(errors='replace').strip()[-300:]}")
+        else:
+            writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height), colour)
+            for frame in frames:
+                writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR) if colour else frame)
+            writer.release()
+
+
+def write_image(path: Path, image: np.ndarray) -> None:
+    """8-bit grayscale JPEG."""
+    with atomic_path(path) as tmp:
+        if not cv2.imwrite(str(tmp), to_uint8(image), [cv2.IMWRITE_JPEG_QUALITY, 95]):
+            raise RuntimeError(f"could not write {path}")
+
+
+def read_video(path: Path) -> np.ndarray:
+    """All frames of a video as [F, H, W, 3] RGB uint8 (for checks and previews)."""
+    cap = cv2.VideoCapture(str(path))
+    frames = []
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+    cap.release()
+    return np.stack(frames) if frames else np.zeros((0, 0, 0, 3), np.uint8)
