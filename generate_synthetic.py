@@ -2,7 +2,6 @@
 import sys
 
 from src.synthetic.args import build_parser, validate
-from src.synthetic.fractal_params import ClassFileError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -15,8 +14,6 @@ def main(argv: list[str] | None = None) -> int:
     from src.synthetic.runner import run
     try:
         run(args)
-    except ClassFileError as e:
-        parser.exit(2, f"{parser.prog}: error: {e}\n")
     except KeyboardInterrupt:
         print("\nInterrupted: complete files are kept; run the same command again to resume.", file=sys.stderr)
         return 130

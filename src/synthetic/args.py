@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from ..utils.time_string import parse_time
+from .fractal_params import load_params
 from .variations import IDS
 
 TYPES = ("fractal", "perlin", "octopus", "dead_leaves")
@@ -31,8 +32,15 @@ def _time(text: str) -> int:
     return seconds
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Argument errors as one line (no usage dump), exit code 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description="Generate synthetic videos (fractal IFS videos and images).")
+    p = OneLineParser(description="Generate synthetic videos (fractal IFS videos and images).")
     p.add_argument("--type", required=True, choices=TYPES, help="generator")
     p.add_argument("--samples", type=_positive(int), default=0, help="number of outputs to produce")
     p.add_argument("--time", type=_time, default=0, help="wall-clock budget, e.g. 2h30m")
@@ -73,7 +81,7 @@ def _writable(path: Path) -> bool:
 
 
 def validate(args: argparse.Namespace) -> argparse.Namespace:
-    """Post-parse checks (spec §1.1 plus the project's); raises ValueError with a one-line message."""
+    """Post-parse checks (spec §1.1 plus the project's); raises ValueError (or ClassFileError) with one line."""
     if args.type != "fractal":
         raise ValueError(f"--type {args.type} is not available yet; only --type fractal is implemented")
     if args.dir_in is not None and args.gen_param is not None:
@@ -84,6 +92,8 @@ def validate(args: argparse.Namespace) -> argparse.Namespace:
         args.classes = sorted(args.dir_in.rglob("*.npz"))
         if not args.classes:
             raise ValueError(f"--dir_in {args.dir_in} holds no class files (*.npz); create them with --gen_param")
+        for path in args.classes:
+            load_params(path)  # a corrupt file fails here, before anything is written
     else:
         args.classes = []
     if args.gen_param is None and not (args.samples or args.time):

@@ -137,7 +137,8 @@ def load_params(path: Path) -> dict:
         with np.load(path, allow_pickle=False) as data:
             params = {k: data[k] for k in data.files}
     except Exception as e:
-        raise ClassFileError(f"class file {path} is unreadable ({type(e).__name__}: {e}); regenerate it with --gen_param") from None
+        raise ClassFileError(f"class file {path} is not a readable parameter file ({type(e).__name__}); "
+                             "regenerate it with --gen_param") from None
     keys = IMAGE_KEYS if "weights" in params else VIDEO_KEYS
     missing = [k for k in keys if k not in params]
     if missing:
