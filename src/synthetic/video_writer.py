@@ -24,7 +24,7 @@ def ffmpeg_command(path: Path, width: int, height: int, colour: bool, fps: int, 
     """ffmpeg arguments: raw frames on stdin (gray or rgb24) → yuv420p video at CRF 24, one encoder thread."""
     params = {"pix_fmt": "yuv420p", "crf": CRF, "preset": preset, "threads": 1}
     if codec == "libx265":
-        params["x265-params"] = "log-level=error:pools=1:frame-threads=1"
+        params["x265-params"] = "log-level=error:pools=none:frame-threads=1"
     stream = ffmpeg.input("pipe:", format="rawvideo", pix_fmt="rgb24" if colour else "gray",
                           s=f"{width}x{height}", r=fps)
     stream = ffmpeg.output(stream, str(path), vcodec=codec, format="mp4", **params)
