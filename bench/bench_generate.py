@@ -1,6 +1,7 @@
-"""Fractal generation speed: per stage on one core, and end to end through the CLI with --workers.
+"""Generation speed of every --type: per stage on one core, and end to end through the CLI with --workers.
 
-python bench/bench_generate.py [--videos 40] [--workers 2] [--codec libx265] [--preset medium]
+python bench/bench_generate.py [--types fractal perlin octopus dead_leaves] [--videos 40] [--workers 2]
+                               [--codec libx265] [--preset medium]
 """
 import argparse
 import subprocess
@@ -14,62 +15,70 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from src.synthetic.fractal import Degenerate, RenderSettings, render_fractal  # noqa: E402
-from src.synthetic.fractal_params import sample_video_params, video_weights  # noqa: E402
+from src.synthetic.args import TYPES, build_parser, validate  # noqa: E402
+from src.synthetic.generator import Degenerate  # noqa: E402
+from src.synthetic.generators import get_generator  # noqa: E402
 from src.synthetic.video_writer import write_video  # noqa: E402
 
 
-def stages(n: int, codec: str, preset: str) -> None:
-    cfg = RenderSettings()
-    render_fractal(video_weights(sample_video_params(np.random.default_rng(0), [4])), 4, cfg,
-                   np.random.default_rng(0))  # load the compiled kernels
-    t_sample = t_render = t_encode = 0.0
+def _cli(kind: str, *extra: str) -> list[str]:
+    return [sys.executable, str(ROOT / "generate_synthetic.py"), "--type", kind, *extra]
+
+
+def stages(kind: str, n: int, codec: str, preset: str) -> None:
+    """Sampling + rendering, then encoding, timed separately in this process."""
     with tempfile.TemporaryDirectory() as tmp:
+        args = validate(build_parser().parse_args(["--type", kind, "--samples", "1", "--dir_out", tmp]))
+        gen = get_generator(kind)
+        labels = gen.fixed_classes()
+        draw = (lambda r: gen.class_params(labels[r.integers(len(labels))])) if labels else (lambda r: None)
+        rng = np.random.default_rng(0)
+        gen.render(args, rng, draw(rng))  # load the compiled kernels
+        t_render = t_encode = 0.0
+        done = 0
         for i in range(n):
             rng = np.random.default_rng(i)
             t0 = time.perf_counter()
-            params = sample_video_params(rng, [-1])
-            weights = video_weights(params)
-            t1 = time.perf_counter()
             try:
-                frames = render_fractal(weights, int(params["var"]), cfg, rng)
+                frames = gen.render(args, rng, draw(rng)).frames
             except Degenerate:
                 continue
-            t2 = time.perf_counter()
+            t1 = time.perf_counter()
             write_video(Path(tmp) / f"{i}.mp4", frames, 12, codec=codec, preset=preset)
-            t3 = time.perf_counter()
-            t_sample, t_render, t_encode = t_sample + t1 - t0, t_render + t2 - t1, t_encode + t3 - t2
-    for name, t in (("sampling", t_sample), ("render", t_render), (f"encode {codec} {preset}", t_encode)):
-        print(f"one core  {name:<24} {1000 * t / n:7.1f} ms/video  {n / t:7.1f} videos/s")
-    total = t_sample + t_render + t_encode
-    print(f"one core  {'total':<24} {1000 * total / n:7.1f} ms/video  {n / total:7.1f} videos/s")
+            t_render, t_encode, done = t_render + t1 - t0, t_encode + time.perf_counter() - t1, done + 1
+    for name, t in (("sample + render", t_render), (f"encode {codec} {preset}", t_encode),
+                    ("total", t_render + t_encode)):
+        print(f"{kind:<12} one core  {name:<24} {1000 * t / done:7.1f} ms/video  {done / t:7.1f} videos/s")
 
 
-def end_to_end(n: int, workers: int, codec: str, preset: str) -> None:
+def end_to_end(kind: str, n: int, workers: int, codec: str, preset: str) -> None:
+    """Wall time of the command a user runs, and of start-up plus one video."""
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, str(ROOT / "generate_synthetic.py"), "--type", "fractal", "--samples", "1",
-                        "--dir_out", f"{tmp}/warm", "--workers", "1"], check=True, capture_output=True)
+        subprocess.run(_cli(kind, "--samples", "1", "--dir_out", f"{tmp}/warm", "--workers", "1"),
+                       check=True, capture_output=True)
         start_up = time.perf_counter() - t0
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, str(ROOT / "generate_synthetic.py"), "--type", "fractal", "--samples", str(n),
-                        "--dir_out", f"{tmp}/run", "--workers", str(workers), "--codec", codec, "--preset", preset],
-                       check=True, capture_output=True)
+        subprocess.run(_cli(kind, "--samples", str(n), "--dir_out", f"{tmp}/run", "--workers", str(workers),
+                            "--codec", codec, "--preset", preset), check=True, capture_output=True)
         dt = time.perf_counter() - t0
-    print(f"CLI, 1 video (start-up + 1 sample)        {start_up:5.2f} s")
-    print(f"CLI end to end, {workers} workers, {codec} {preset}: {n / dt:5.1f} videos/s ({n} videos in {dt:.1f} s)")
+    print(f"{kind:<12} CLI, start-up + 1 video {start_up:5.2f} s")
+    print(f"{kind:<12} CLI end to end, {workers} workers, {codec} {preset}: {n / dt:5.1f} videos/s "
+          f"({1000 * dt / n:.0f} ms/video; {n} videos in {dt:.1f} s)")
 
 
 def main() -> None:
     p = argparse.ArgumentParser()
+    p.add_argument("--types", nargs="+", choices=TYPES, default=list(TYPES))
     p.add_argument("--videos", type=int, default=40)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--codec", default="libx265")
     p.add_argument("--preset", default="medium")
     a = p.parse_args()
-    print("device: cpu (the fractal renderer is a numba CPU kernel)")
-    stages(a.videos // 2, a.codec, a.preset)
-    end_to_end(a.videos, a.workers, a.codec, a.preset)
+    print("device: cpu (numba chaos game; numpy noise; OpenCV drawing; ffmpeg encoding)")
+    for kind in a.types:
+        stages(kind, a.videos // 2, a.codec, a.preset)
+        end_to_end(kind, a.videos, a.workers, a.codec, a.preset)
 
 
 if __name__ == "__main__":

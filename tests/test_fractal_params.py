@@ -2,8 +2,9 @@
 import numpy as np
 import pytest
 
-from src.synthetic.fractal_params import (ClassFileError, compose, load_params, mutate, sample_image_params,
-                                          sample_sigmas, sample_variation, sample_video_params, save_params,
+from src.synthetic.class_files import ClassFileError, save_class
+from src.synthetic.fractal_params import (compose, load_params, mutate, sample_image_params,
+                                          sample_sigmas, sample_variation, sample_video_params,
                                           video_weights)
 from src.synthetic.variations import DEFAULT_NONLINEAR
 
@@ -88,7 +89,7 @@ def test_mutation_is_multiplicative_then_additive():
 
 def test_class_files_round_trip_without_pickle(tmp_path):
     params = sample_video_params(np.random.default_rng(0), [-1])
-    save_params(tmp_path / "1-0.npz", params)
+    save_class(tmp_path / "1-0.npz", params)
     loaded = load_params(tmp_path / "1-0.npz")
     assert isinstance(loaded["var"], int)
     np.testing.assert_array_equal(video_weights(loaded), video_weights(params))

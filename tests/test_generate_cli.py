@@ -4,27 +4,14 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from generate_helpers import ROOT, files, generate
 from src.synthetic.video_writer import read_video, write_video
 
-ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["--res", "32", "--res_b", "32", "--bs_point", "16", "--iter", "150", "--iter_b", "100", "--iter_skip", "20"]
-
-
-def generate(*args, check=True, **kw):
-    cmd = [sys.executable, str(ROOT / "generate_synthetic.py"), "--type", "fractal", *map(str, args)]
-    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, **kw)
-    if check and done.returncode:
-        raise AssertionError(done.stderr)
-    return done
-
-
-def files(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_video_round_trip(tmp_path):

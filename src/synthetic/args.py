@@ -4,7 +4,8 @@ import os
 from pathlib import Path
 
 from ..utils.time_string import parse_time
-from .fractal_params import load_params
+from .generators import get_generator
+from .perlin import SIZE as PERLIN_SIZE
 from .variations import IDS
 
 TYPES = ("fractal", "perlin", "octopus", "dead_leaves")
@@ -40,14 +41,15 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = OneLineParser(description="Generate synthetic videos (fractal IFS videos and images).")
+    p = OneLineParser(description="Generate synthetic videos: fractal IFS videos (or images), Perlin noise, "
+                                  "octopus limbs, dead leaves.")
     p.add_argument("--type", required=True, choices=TYPES, help="generator")
     p.add_argument("--samples", type=_positive(int), default=0, help="number of outputs to produce")
     p.add_argument("--time", type=_time, default=0, help="wall-clock budget, e.g. 2h30m")
     p.add_argument("--dir_out", type=Path, required=True, help="output directory")
     p.add_argument("--dir_in", type=Path, help="directory of class parameter files (*.npz): labelled mode")
     p.add_argument("--gen_param", type=_positive(int), help="only write this many class parameter files")
-    p.add_argument("--res", type=_positive(int), default=256, help="frame side in pixels")
+    p.add_argument("--res", type=_positive(int), help="frame side in pixels (default 256; perlin 240)")
     p.add_argument("--fps", type=_positive(int), default=12, help="frame rate of the written videos")
     p.add_argument("--seed", type=int, default=1, help="seed of every random stream")
     p.add_argument("--print_every", type=_positive(int), default=50, help="print a status block every N outputs")
@@ -80,24 +82,37 @@ def _writable(path: Path) -> bool:
     return probe.is_dir() and os.access(probe, os.W_OK | os.X_OK)
 
 
-def validate(args: argparse.Namespace) -> argparse.Namespace:
-    """Post-parse checks (spec §1.1 plus the project's); raises ValueError (or ClassFileError) with one line."""
+def _check_type_options(args: argparse.Namespace) -> None:
+    """Options that do not apply to --type are errors, not silently ignored."""
     if args.type != "fractal":
-        raise ValueError(f"--type {args.type} is not available yet; only --type fractal is implemented")
-    if args.dir_in is not None and args.gen_param is not None:
+        given = [flag for flag, on in (("--img", args.img), ("--var", args.var != [-1]),
+                                       ("--linear_motion", args.linear_motion)) if on]
+        if given:
+            raise ValueError(f"{', '.join(given)} only applies to --type fractal")
+    if args.type == "perlin":
+        if args.gen_param is not None or args.dir_in is not None:
+            raise ValueError("--type perlin is always labelled by its 256 lattice frequencies; "
+                             "drop --gen_param/--dir_in")
+    elif args.dir_in is not None and args.gen_param is not None:
         raise ValueError("--dir_in and --gen_param exclude each other: sample classes first, then generate from them")
-    if args.dir_in is not None:
-        if not args.dir_in.is_dir():
-            raise ValueError(f"--dir_in {args.dir_in} is not a directory")
-        args.classes = sorted(args.dir_in.rglob("*.npz"))
-        if not args.classes:
-            raise ValueError(f"--dir_in {args.dir_in} holds no class files (*.npz); create them with --gen_param")
-        for path in args.classes:
-            load_params(path)  # a corrupt file fails here, before anything is written
-    else:
-        args.classes = []
-    if args.gen_param is None and not (args.samples or args.time):
-        raise ValueError("nothing to do: give --samples N and/or --time 1h30m (or --gen_param K)")
+
+
+def _load_classes(args: argparse.Namespace) -> list[Path]:
+    """Class files below --dir_in, each checked before anything is written."""
+    if args.dir_in is None:
+        return []
+    if not args.dir_in.is_dir():
+        raise ValueError(f"--dir_in {args.dir_in} is not a directory")
+    classes = sorted(args.dir_in.rglob("*.npz"))
+    if not classes:
+        raise ValueError(f"--dir_in {args.dir_in} holds no class files (*.npz); create them with --gen_param")
+    generator = get_generator(args.type)
+    for path in classes:
+        generator.class_params(path)  # raises ClassFileError (a ValueError) naming the file
+    return classes
+
+
+def _check_fractal(args: argparse.Namespace) -> None:
     if args.iter <= args.iter_skip or args.iter_b <= args.iter_skip:
         raise ValueError(f"--iter ({args.iter}) and --iter_b ({args.iter_b}) must exceed --iter_skip ({args.iter_skip})")
     if not 0 < args.thres_b < 1:
@@ -110,6 +125,18 @@ def validate(args: argparse.Namespace) -> argparse.Namespace:
     if unknown:
         raise ValueError(f"--var: unknown ids {unknown}; available: {list(IDS)}")
     args.var = sorted(args.var)
+
+
+def validate(args: argparse.Namespace) -> argparse.Namespace:
+    """Post-parse checks (spec §1.1 plus the project's); raises ValueError (or ClassFileError) with one line."""
+    _check_type_options(args)
+    if args.res is None:
+        args.res = PERLIN_SIZE if args.type == "perlin" else 256
+    args.classes = _load_classes(args)
+    if args.gen_param is None and not (args.samples or args.time):
+        raise ValueError("nothing to do: give --samples N and/or --time 1h30m (or --gen_param K)")
+    if args.type == "fractal":
+        _check_fractal(args)
     if args.lib_save == "ffmpeg" and args.res % 2 and not args.img and args.gen_param is None:
         raise ValueError(f"--res {args.res} is odd; ffmpeg needs an even size (or use --lib_save cv2)")
     if not _writable(args.dir_out):

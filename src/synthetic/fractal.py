@@ -1,10 +1,14 @@
-"""One fractal sample: weights → framing → chaos game → 8-bit frames, with rejection of degenerate samples."""
+"""Fractal videos and images: weights → framing → chaos game → 8-bit frames, rejecting degenerate samples."""
+import argparse
 from dataclasses import dataclass
 
 import numpy as np
 
 from .chaos_game import render_counts
+from .fractal_params import (VIDEO_KEYS, load_params, mutate, params_weights, sample_image_params,
+                             sample_video_params)
 from .framing import BORDER_EXTENT, frame_windows
+from .generator import Degenerate, Generator, Sample
 
 MIN_OCCUPANCY = 0.005  # a frame with fewer lit pixels is near-empty
 MAX_OCCUPANCY = 0.90  # a frame with more lit pixels is a filled canvas, not a fractal
@@ -22,9 +26,9 @@ class RenderSettings:
     thres_b: float = 0.9
     res_b: int = 128
 
-
-class Degenerate(Exception):
-    """A sample that does not make a usable fractal (empty, filled or non-finite)."""
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> "RenderSettings":
+        return cls(args.res, args.bs_point, args.iter, args.iter_b, args.iter_skip, args.thres_b, args.res_b)
 
 
 def find_windows(weights: np.ndarray, var: int, cfg: RenderSettings, rng: np.random.Generator,
@@ -65,3 +69,30 @@ def render_fractal(weights: np.ndarray, var: int, cfg: RenderSettings, rng: np.r
     counts = render_counts(weights, windows, cfg.res, cfg.bs_point, cfg.iters, cfg.iter_skip, var, rng)
     check_occupancy(counts)
     return to_uint8(counts, per_frame)
+
+
+class FractalGenerator(Generator):
+    """--type fractal: videos (or 16 still images with --img) of one IFS with moving maps."""
+
+    class_keys = VIDEO_KEYS
+
+    def class_params(self, ref) -> dict:
+        return load_params(ref)
+
+    def _sample(self, args: argparse.Namespace, rng: np.random.Generator) -> dict:
+        return (sample_image_params if args.img else sample_video_params)(rng, args.var)
+
+    def sample_class(self, args, rng):
+        params = self._sample(args, rng)
+        render_fractal(params_weights(params, args.linear_motion), int(params["var"]),
+                       RenderSettings.from_args(args), rng, args.img)
+        return params, int(params["var"])
+
+    def render(self, args, rng, params):
+        if params is None:
+            params = self._sample(args, rng)
+            weights = params_weights(params, args.linear_motion)
+        else:
+            weights = mutate(rng, params_weights(params, args.linear_motion))
+        var = int(params["var"])
+        return Sample(render_fractal(weights, var, RenderSettings.from_args(args), rng, args.img), var)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..utils.atomic import atomic_path
+from .class_files import load_class, require
 from .motion import interpolate, linear_ramp, multiplicative_curve, sample_timing
 from .variations import DEFAULT_NONLINEAR
 
@@ -121,27 +121,9 @@ def mutate(rng: np.random.Generator, weights: np.ndarray, ac: float = MUTATION_A
     return out.astype(np.float32)
 
 
-def save_params(path: Path, params: dict) -> None:
-    """Write a class file atomically."""
-    with atomic_path(path) as tmp:
-        np.savez(tmp, **params)
-
-
-class ClassFileError(ValueError):
-    """A class parameter file that cannot be used."""
-
-
 def load_params(path: Path) -> dict:
-    """Load a class file as plain arrays (never pickle); raises ClassFileError naming the file."""
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            params = {k: data[k] for k in data.files}
-    except Exception as e:
-        raise ClassFileError(f"class file {path} is not a readable parameter file ({type(e).__name__}); "
-                             "regenerate it with --gen_param") from None
-    keys = IMAGE_KEYS if "weights" in params else VIDEO_KEYS
-    missing = [k for k in keys if k not in params]
-    if missing:
-        raise ClassFileError(f"class file {path} lacks {', '.join(missing)}; regenerate it with --gen_param")
+    """Load a fractal class file (video or image kind); raises ClassFileError naming the file."""
+    params = load_class(path, ("var",))
+    require(path, params, IMAGE_KEYS if "weights" in params else VIDEO_KEYS)
     params["var"] = int(params["var"])
     return params

@@ -1,4 +1,4 @@
-"""Main loop of generate_synthetic.py for fractals: parallel, deterministic per sample, resumable."""
+"""Main loop of generate_synthetic.py for every generator: parallel, deterministic per sample, resumable."""
 import argparse
 import itertools
 import math
@@ -13,9 +13,10 @@ from tqdm import tqdm
 
 from ..utils.atomic import remove_stale_temps
 from ..utils.time_string import format_hms
-from .fractal import Degenerate, RenderSettings, render_fractal
-from .fractal_params import (IMAGES_PER_SAMPLE, load_params, mutate, params_weights, sample_image_params,
-                             sample_video_params, save_params)
+from .class_files import save_class
+from .fractal_params import IMAGES_PER_SAMPLE
+from .generator import Degenerate
+from .generators import get_generator
 from .outputs import class_path, finished_steps, image_paths, video_path
 from .preview import write_contact_sheet
 from .video_writer import write_image, write_video
@@ -31,14 +32,11 @@ class Result:
     rejected: int
 
 
-def settings(args: argparse.Namespace) -> RenderSettings:
-    return RenderSettings(args.res, args.bs_point, args.iter, args.iter_b, args.iter_skip, args.thres_b, args.res_b)
-
-
-def class_order(args: argparse.Namespace) -> list[Path]:
-    """Class files in the shuffled round-robin order (one shuffle seeded by --seed)."""
-    order = np.random.default_rng(args.seed).permutation(len(args.classes))
-    return [args.classes[i] for i in order]
+def class_order(args: argparse.Namespace) -> list:
+    """Class references in the shuffled round-robin order (one shuffle seeded by --seed)."""
+    refs = get_generator(args.type).fixed_classes() or args.classes
+    order = np.random.default_rng(args.seed).permutation(len(refs))
+    return [refs[i] for i in order]
 
 
 def sample_rng(args: argparse.Namespace, step: int) -> np.random.Generator:
@@ -46,65 +44,45 @@ def sample_rng(args: argparse.Namespace, step: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(args.seed, spawn_key=(step,)))
 
 
-def _render_until_valid(args, rng, draw) -> tuple[np.ndarray, int, int]:
-    """Draw weights with ``draw(rng) -> (weights, var)`` and render until the sample is not degenerate."""
-    cfg = settings(args)
+def _until_valid(make):
+    """Call ``make()`` until it does not raise Degenerate; returns (its result, number of rejected draws)."""
     for attempt in range(MAX_ATTEMPTS):
-        weights, var = draw(rng)
         try:
-            return render_fractal(weights, var, cfg, rng, per_frame=args.img), var, attempt
+            return make(), attempt
         except Degenerate:
             continue
-    raise RuntimeError(f"no usable fractal after {MAX_ATTEMPTS} attempts; check --var and the class files")
+    raise RuntimeError(f"no usable sample after {MAX_ATTEMPTS} attempts; check the parameters (--var, class files)")
 
 
-def make_output(args: argparse.Namespace, step: int, class_file: Path | None) -> Result:
-    """Render and write one output (a video, or 16 images in --img mode)."""
-    rng = sample_rng(args, step)
-    if class_file is not None:
-        params = load_params(class_file)
-        base = params_weights(params, args.linear_motion)
-        frames, var, rejected = _render_until_valid(args, rng, lambda r: (mutate(r, base), params["var"]))
-        label = class_file.stem
-    else:
-        sample = sample_image_params if args.img else sample_video_params
-
-        def draw(r):
-            params = sample(r, args.var)
-            return params_weights(params, args.linear_motion), params["var"]
-        frames, var, rejected = _render_until_valid(args, rng, draw)
-        label = None
+def make_output(args: argparse.Namespace, step: int, ref) -> Result:
+    """Render and write one output (a video, or 16 images in --img mode); ``ref`` is the class or None."""
+    gen, rng = get_generator(args.type), sample_rng(args, step)
+    params = None if ref is None else gen.class_params(ref)
+    label = None if ref is None else gen.label(ref)
+    sample, rejected = _until_valid(lambda: gen.render(args, rng, params))
     if args.img:
-        paths = image_paths(args.dir_out, step, var, label)
-        for path, image in zip(paths, frames):
+        paths = image_paths(args.dir_out, step, sample.tag, label)
+        for path, image in zip(paths, sample.frames):
             write_image(path, image)
     else:
-        paths = [video_path(args.dir_out, step, var, label)]
-        write_video(paths[0], frames, args.fps, args.lib_save, args.codec, args.preset)
+        paths = [video_path(args.dir_out, step, sample.tag, label)]
+        write_video(paths[0], sample.frames, args.fps, args.lib_save, args.codec, args.preset)
     return Result(step, paths, rejected)
 
 
 def make_class(args: argparse.Namespace, index: int) -> Result:
-    """Sample one class parameter file whose base fractal renders without degeneracy."""
-    rng = sample_rng(args, index)
-    cfg = settings(args)
-    sample = sample_image_params if args.img else sample_video_params
-    for attempt in range(MAX_ATTEMPTS):
-        params = sample(rng, args.var)
-        try:
-            render_fractal(params_weights(params, args.linear_motion), int(params["var"]), cfg, rng, args.img)
-        except Degenerate:
-            continue
-        path = class_path(args.dir_out, index, int(params["var"]))
-        save_params(path, params)
-        return Result(index, [path], attempt)
-    raise RuntimeError(f"no usable class parameters after {MAX_ATTEMPTS} attempts; check --var")
+    """Sample and write one class parameter file."""
+    gen, rng = get_generator(args.type), sample_rng(args, index)
+    (params, tag), rejected = _until_valid(lambda: gen.sample_class(args, rng))
+    path = class_path(args.dir_out, index, tag)
+    save_class(path, params)
+    return Result(index, [path], rejected)
 
 
-def _task(args: argparse.Namespace, step: int, class_file: Path | None) -> Result:
+def _task(args: argparse.Namespace, step: int, ref) -> Result:
     if args.gen_param:
         return make_class(args, step)
-    return make_output(args, step, class_file)
+    return make_output(args, step, ref)
 
 
 def print_args(args: argparse.Namespace) -> None:

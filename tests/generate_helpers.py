@@ -1,0 +1,18 @@
+"""Run generate_synthetic.py as a user would, and read back what it wrote."""
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def generate(*args, kind: str = "fractal", check: bool = True, **kw) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, str(ROOT / "generate_synthetic.py"), "--type", kind, *map(str, args)]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, **kw)
+    if check and done.returncode:
+        raise AssertionError(done.stderr)
+    return done
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
