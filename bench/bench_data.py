@@ -1,0 +1,64 @@
+"""Training-loader speed: clips/s of random 8-frame clips (stride 2) cropped to 112 px from fractal mp4s.
+
+python bench/bench_data.py [--videos 200] [--workers 2] [--batch 32] [--epochs 3] [--codec libx265] [--dir DIR]
+Generates the videos with generate_synthetic.py (256 px) unless --dir holds a train/ folder already.
+"""
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from src.data.dataset_folders import labelled_sets  # noqa: E402
+from src.data.datasets import ClipSpec  # noqa: E402
+from src.data.loaders import make_loader  # noqa: E402
+from src.transform.inner import TrainCrop, ValResizeCrop  # noqa: E402
+
+
+def make_videos(folder: Path, n: int, codec: str) -> None:
+    for split in ("train", "val"):
+        subprocess.run([sys.executable, str(ROOT / "generate_synthetic.py"), "--type", "fractal", "--samples",
+                        str(n if split == "train" else 2), "--dir_out", str(folder / split / "fractal"),
+                        "--codec", codec, "--seed", str(1 if split == "train" else 2)], check=True,
+                       capture_output=True)
+
+
+def measure(folder: Path, workers: int, batch: int, epochs: int) -> None:
+    spec = ClipSpec(clip_length=8, stride=2, val_min_steps=2, val_max_segs=1)
+    t0 = time.perf_counter()
+    train, _, _ = labelled_sets(folder, "mp4", spec, TrainCrop(112, 0.2), ValResizeCrop(112))
+    print(f"dataset of {len(train)} videos ready in {time.perf_counter() - t0:.2f} s")
+    loader = make_loader(train, batch, workers, shuffle=True, drop_last=True, seed=0)
+    for epoch in range(epochs + 1):  # epoch 0 starts the workers
+        t0, clips = time.perf_counter(), 0
+        for x, _ in loader:
+            clips += len(x)
+        if epoch:
+            dt = time.perf_counter() - t0
+            print(f"epoch {epoch}: {clips / dt:6.0f} clips/s  ({workers} workers, batch {batch}, "
+                  f"clip {tuple(x.shape[1:])})")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--videos", type=int, default=200)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--codec", default="libx265")
+    p.add_argument("--dir", type=Path)
+    a = p.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = a.dir or Path(tmp)
+        if not (folder / "train").is_dir():
+            print(f"generating {a.videos} fractal videos ({a.codec}) ...")
+            make_videos(folder, a.videos, a.codec)
+        measure(folder, a.workers, a.batch, a.epochs)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""Datasets from ``ROOT/DATASET/{train,val}/<class>/`` folders, with cached frame counts (spec/datasets.md §2)."""
+import sys
+from pathlib import Path
+
+from .datasets import ClipSpec, ContrastivePairs, TrainClips, ValidationClips
+from .frame_index import UNREADABLE, frame_counts
+from .video_files import DatasetError, labelled_split, require_videos
+
+
+def _hint(folder: Path) -> str:
+    return f"prepare it with: python prepare_data.py --dataset {folder.name} --root {folder.parent}"
+
+
+def _readable(root: Path, files: list[Path], labels: list[int], workers: int | None):
+    """Drop videos that cannot be decoded (listed once on stderr); returns files, labels and frame counts."""
+    counts = frame_counts(root, files, workers)
+    bad = [f for f, n in zip(files, counts) if n == UNREADABLE]
+    if bad:
+        print(f"warning: {len(bad)} unreadable video(s) skipped, e.g. {', '.join(map(str, bad[:3]))}", file=sys.stderr)
+    keep = [i for i, n in enumerate(counts) if n != UNREADABLE]
+    if not keep:
+        raise DatasetError(f"no readable video under {root}; the files are not videos OpenCV/ffmpeg can decode")
+    return [files[i] for i in keep], [labels[i] for i in keep], [counts[i] for i in keep]
+
+
+def labelled_sets(folder: Path, extension: str, spec: ClipSpec, train_transform, val_transform,
+                  workers: int | None = None) -> tuple[TrainClips, ValidationClips, dict[str, int]]:
+    """Training clips of ``folder/train`` and validation segments of ``folder/val``, sharing the class indices."""
+    hint = _hint(folder)
+    train_files, train_labels, classes = labelled_split(folder, "train", extension, hint=hint)
+    val_files, val_labels, _ = labelled_split(folder, "val", extension, classes, hint=hint)
+    files, labels, counts = _readable(folder, train_files, train_labels, workers)
+    train = TrainClips(files, counts, spec, train_transform, labels)
+    files, labels, counts = _readable(folder, val_files, val_labels, workers)
+    val = ValidationClips(files, counts, spec, val_transform, labels)
+    return train, val, classes
+
+
+def unlabelled_set(folder: Path, extension: str, spec: ClipSpec, transform,
+                   workers: int | None = None) -> ContrastivePairs:
+    """Contrastive pairs of every video anywhere below ``folder`` (labels: index in the sorted file list)."""
+    files = require_videos(folder, extension, _hint(folder))
+    files, _, counts = _readable(folder, files, list(range(len(files))), workers)
+    return ContrastivePairs(files, counts, spec, transform)
