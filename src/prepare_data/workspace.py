@@ -1,0 +1,151 @@
+"""Where a dataset is prepared: downloads, extracted archives and the staged output, all resumable.
+
+``<root>/<name>/.work/`` holds ``downloads/`` (complete files only, ``*.part`` while in flight), ``extracted/``
+(one folder per archive, marked done when whole) and ``out/`` (the final layout, built with hard links).
+Nothing appears in ``<root>/<name>/train`` until the whole dataset is built; then ``out/*`` is renamed into
+place and ``.prepared.json`` marks the dataset finished.
+"""
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+from ..utils.atomic import atomic_path
+from .download import drive_download, http_download
+from .extract import ArchiveError, extract
+
+DONE_MARK = ".prepared.json"
+SPLITS = ("train", "val", "test")
+
+
+class PrepareError(Exception):
+    """A problem the user can fix (the message says how)."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """One archive of a dataset: an HTTP URL or a Google Drive id, stored under ``name``."""
+
+    name: str
+    url: str | None = None
+    drive_id: str | None = None
+    md5: str | None = None
+    verify_tls: bool = True
+
+    @classmethod
+    def http(cls, url: str, **kw) -> "Source":
+        return cls(Path(urlparse(url).path).name, url=url, **kw)
+
+    @classmethod
+    def drive(cls, file_id: str, name: str | None = None) -> "Source":
+        return cls(name or f"{file_id}.zip", drive_id=file_id)
+
+
+@dataclass
+class Workspace:
+    name: str
+    root: Path
+    source: Path | None = None  # --source: a folder of archives/extracted folders, or one archive
+    mirror: str | None = None  # --mirror: base URL serving every archive by name (Drive files by id)
+    started: float = field(default_factory=time.time)
+
+    @property
+    def folder(self) -> Path:
+        return self.root / self.name
+
+    @property
+    def work(self) -> Path:
+        return self.folder / ".work"
+
+    @property
+    def out(self) -> Path:
+        return self.work / "out"
+
+    def _archive(self, src: Source) -> Path | None:
+        """The archive file of ``src``: the user's (--source), else downloaded; None if --source has it extracted."""
+        if self.source is not None:
+            if self.source.is_file():
+                return self.source
+            if (self.source / src.name).is_file():
+                return self.source / src.name
+            if (self.source / _stem(src.name)).is_dir():
+                return None
+            raise PrepareError(f"--source {self.source} has neither {src.name} nor its extracted folder "
+                               f"{_stem(src.name)}/")
+        target = self.work / "downloads" / src.name
+        if src.drive_id:
+            return drive_download(src.drive_id, target, self.mirror)
+        url = f"{self.mirror.rstrip('/')}/{src.name}" if self.mirror else src.url
+        return http_download(url, target, src.md5, src.verify_tls)
+
+    def contents(self, src: Source) -> Path:
+        """A folder with the archive's contents: the user's extracted folder, or the archive extracted once."""
+        archive = self._archive(src)
+        if archive is None:
+            return self.source / _stem(src.name)
+        return self.unpack(archive, downloaded=archive.is_relative_to(self.work))
+
+    def unpack(self, archive: Path, downloaded: bool = False) -> Path:
+        """Extract ``archive`` into ``extracted/<stem>`` unless done before; a corrupt download is deleted."""
+        dest = self.work / "extracted" / _stem(archive.name)
+        done = dest.with_name(dest.name + ".done")
+        if done.exists():
+            return dest
+        shutil.rmtree(dest, ignore_errors=True)
+        try:
+            extract(archive, dest)
+        except ArchiveError as e:
+            shutil.rmtree(dest, ignore_errors=True)
+            if downloaded:
+                archive.unlink(missing_ok=True)
+                raise ArchiveError(f"{e}; deleted the download, run again to fetch it anew") from None
+            raise
+        done.touch()
+        return dest
+
+    def place(self, file: Path, relative: str | Path) -> Path:
+        """Put ``file`` at ``out/<relative>`` (hard link, copy across devices); existing targets are kept."""
+        target = self.out / relative
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(file, target)
+            except OSError:
+                shutil.copy2(file, target)
+        return target
+
+    def finished(self) -> dict | None:
+        mark = self.folder / DONE_MARK
+        return json.loads(mark.read_text()) if mark.exists() else None
+
+    def publish(self, extension: str) -> dict:
+        """Rename the staged layout into the dataset folder, mark it finished, drop the work folder."""
+        if not self.out.is_dir() or not any(self.out.rglob(f"*.{extension}")):
+            raise PrepareError(f"no *.{extension} videos were found in the sources of {self.name}")
+        for entry in sorted(self.out.iterdir()):
+            target = self.folder / entry.name
+            if target.is_dir():
+                shutil.rmtree(target)
+            os.replace(entry, target)
+        summary = {split: count_files(self.folder / split, extension) for split in SPLITS
+                   if (self.folder / split).is_dir()}
+        summary["total"] = count_files(self.folder, extension)
+        summary["seconds"] = round(time.time() - self.started, 1)
+        with atomic_path(self.folder / DONE_MARK) as tmp:
+            tmp.write_text(json.dumps(summary))
+        shutil.rmtree(self.work, ignore_errors=True)
+        return summary
+
+
+def _stem(name: str) -> str:
+    for suffix in (".tar.gz", ".tgz", ".tar", ".zip", ".rar"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def count_files(folder: Path, extension: str) -> int:
+    return sum(1 for p in folder.rglob(f"*.{extension}") if ".work" not in p.parts)
