@@ -13,7 +13,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from src.data.clip_sampling import random_clip  # noqa: E402
 from src.data.dataset_folders import labelled_sets  # noqa: E402
+from src.data.decode import read_frames  # noqa: E402
 from src.data.datasets import ClipSpec  # noqa: E402
 from src.data.loaders import make_loader  # noqa: E402
 from src.transform.inner import TrainCrop, ValResizeCrop  # noqa: E402
@@ -27,11 +32,27 @@ def make_videos(folder: Path, n: int, codec: str) -> None:
                        capture_output=True)
 
 
+def stages(train, n: int = 60) -> None:
+    """Decoding and cropping on one core, the two costs a worker pays per clip."""
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(0)
+    t_decode = t_crop = 0.0
+    for i in range(n):
+        k = i % len(train)
+        t0 = time.perf_counter()
+        frames = read_frames(train.files[k], random_clip(train.counts[k], 8, 2, rng).tolist())
+        t1 = time.perf_counter()
+        train.transform(torch.from_numpy(frames).permute(3, 0, 1, 2))
+        t_decode, t_crop = t_decode + t1 - t0, t_crop + time.perf_counter() - t1
+    print(f"one core: decode {1000 * t_decode / n:.1f} ms/clip, crop + resize {1000 * t_crop / n:.1f} ms/clip")
+
+
 def measure(folder: Path, workers: int, batch: int, epochs: int) -> None:
     spec = ClipSpec(clip_length=8, stride=2, val_min_steps=2, val_max_segs=1)
     t0 = time.perf_counter()
     train, _, _ = labelled_sets(folder, "mp4", spec, TrainCrop(112, 0.2), ValResizeCrop(112))
     print(f"dataset of {len(train)} videos ready in {time.perf_counter() - t0:.2f} s")
+    stages(train)
     loader = make_loader(train, batch, workers, shuffle=True, drop_last=True, seed=0)
     for epoch in range(epochs + 1):  # epoch 0 starts the workers
         t0, clips = time.perf_counter(), 0
