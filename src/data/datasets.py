@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import contextlib
+
 import numpy as np
 import torch
 from torch.utils.data import Dataset
@@ -38,9 +40,21 @@ class Unreadable:
     reason: str
 
 
-def _worker_rng() -> np.random.Generator:
-    """A NumPy stream seeded from torch's per-worker seed, so DataLoader seeding decides the clips."""
-    return np.random.default_rng(torch.randint(0, 2 ** 62, (1,)).item())
+def _key(key) -> tuple[int, int | None]:
+    """Items are addressed by index or by (index, seed) from ``EpochSampler``."""
+    return key if isinstance(key, tuple) else (key, None)
+
+
+@contextlib.contextmanager
+def _item_randomness(seed: int | None):
+    """Yields the NumPy stream of one item; inside, torch's RNG (used by the random crop) is seeded with ``seed``
+    and restored afterwards, so an item's randomness depends on its seed only, not on the loading worker."""
+    if seed is None:
+        yield np.random.default_rng(torch.randint(0, 2 ** 62, (1,)).item())
+        return
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield np.random.default_rng(seed)
 
 
 def _load(path: Path, indices: np.ndarray) -> torch.Tensor:
@@ -67,27 +81,29 @@ class VideoDataset(Dataset):
 class TrainClips(VideoDataset):
     """One random clip per video: (clip [3, T, S, S], class index)."""
 
-    def __getitem__(self, i: int):
-        s = self.spec
-        try:
-            clip = _load(self.files[i], random_clip(self.counts[i], s.clip_length, s.stride, _worker_rng()))
-        except DecodeError as e:
-            return Unreadable(str(self.files[i]), str(e))
-        return self.transform(clip), self.labels[i]
+    def __getitem__(self, key):
+        (i, seed), s = _key(key), self.spec
+        with _item_randomness(seed) as rng:
+            try:
+                clip = _load(self.files[i], random_clip(self.counts[i], s.clip_length, s.stride, rng))
+            except DecodeError as e:
+                return Unreadable(str(self.files[i]), str(e))
+            return self.transform(clip), self.labels[i]
 
 
 class ContrastivePairs(VideoDataset):
     """Two independently placed and cropped clips of one video: ([2, 3, T, S, S], file index)."""
 
-    def __getitem__(self, i: int):
-        s = self.spec
-        clips = contrastive_clips(self.counts[i], s.clip_length, s.stride, _worker_rng())
-        try:
-            frames = _load(self.files[i], clips.reshape(-1))
-        except DecodeError as e:
-            return Unreadable(str(self.files[i]), str(e))
-        views = frames.reshape(3, 2, s.clip_length, *frames.shape[2:]).transpose(0, 1)
-        return torch.stack([self.transform(v) for v in views]), i
+    def __getitem__(self, key):
+        (i, seed), s = _key(key), self.spec
+        with _item_randomness(seed) as rng:
+            clips = contrastive_clips(self.counts[i], s.clip_length, s.stride, rng)
+            try:
+                frames = _load(self.files[i], clips.reshape(-1))
+            except DecodeError as e:
+                return Unreadable(str(self.files[i]), str(e))
+            views = frames.reshape(3, 2, s.clip_length, *frames.shape[2:]).transpose(0, 1)
+            return torch.stack([self.transform(v) for v in views]), i
 
 
 class ValidationClips(VideoDataset):
@@ -102,7 +118,8 @@ class ValidationClips(VideoDataset):
             raise ValueError(f"every validation video is shorter than one clip ({s.span} frames); "
                              "lower DATA.STRIDE or DATA.CLIP_LENGTH")
 
-    def __getitem__(self, i: int):
+    def __getitem__(self, key):
+        i, _ = _key(key)
         segments = self.segments[i]
         n_segs, length = segments.shape
         try:

@@ -1,10 +1,11 @@
 """DataLoaders over the clip datasets: batches without the videos that failed to decode, each reported once."""
 import functools
+import math
 import sys
 from typing import Iterator
 
 import torch
-from torch.utils.data import DataLoader, Dataset, default_collate
+from torch.utils.data import DataLoader, Dataset, Sampler, default_collate
 
 from .datasets import Unreadable
 
@@ -25,6 +26,9 @@ class Batches:
     def __init__(self, loader: DataLoader):
         self.loader, self.skipped, self._reported = loader, 0, set()
 
+    def set_epoch(self, epoch: int) -> None:
+        self.loader.sampler.set_epoch(epoch)
+
     def __len__(self) -> int:
         return len(self.loader)
 
@@ -39,12 +43,35 @@ class Batches:
                 yield batch
 
 
+class EpochSampler(Sampler):
+    """Yields (index, seed) pairs: the order and every item's randomness are a function of (seed, epoch) only,
+    whatever the number of workers, so a resumed run sees the same clips. With ``world`` > 1 each rank takes
+    its share of the order (padded by wrapping, as DistributedSampler)."""
+
+    def __init__(self, n: int, shuffle: bool, seed: int = 0, rank: int = 0, world: int = 1):
+        self.n, self.shuffle, self.seed, self.rank, self.world, self.epoch = n, shuffle, seed, rank, world, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return math.ceil(self.n / self.world)
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        g = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
+        order = torch.randperm(self.n, generator=g) if self.shuffle else torch.arange(self.n)
+        seeds = torch.randint(0, 2 ** 62, (self.n,), generator=g)
+        order = torch.cat([order, order[: len(self) * self.world - self.n]])[self.rank::self.world]
+        return ((int(i), int(seeds[i])) for i in order)
+
+
 def make_loader(dataset: Dataset, batch_size: int, workers: int, shuffle: bool, drop_last: bool = False,
-                seed: int | None = None, concatenate: bool = False) -> Batches:
-    """A DataLoader with persistent workers and pinned memory on CUDA; ``seed`` fixes order and clips."""
-    generator = torch.Generator().manual_seed(seed) if seed is not None else None
+                seed: int = 0, concatenate: bool = False, rank: int = 0, world: int = 1) -> Batches:
+    """A DataLoader over an ``EpochSampler``, with persistent workers and pinned memory on CUDA."""
+    sampler = EpochSampler(len(dataset), shuffle, seed, rank, world)
+    generator = torch.Generator().manual_seed(seed)  # the loader's own seed draws leave the global RNG alone
     return Batches(DataLoader(
-        dataset, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last, num_workers=workers,
-        collate_fn=functools.partial(collate_readable, concatenate=concatenate), generator=generator,
+        dataset, batch_size=batch_size, sampler=sampler, drop_last=drop_last, num_workers=workers, generator=generator,
+        collate_fn=functools.partial(collate_readable, concatenate=concatenate),
         pin_memory=torch.cuda.is_available(), persistent_workers=workers > 0,
         prefetch_factor=4 if workers > 0 else None))

@@ -1,0 +1,90 @@
+"""Command line and configuration of the training scripts (spec/training.md §1, §3)."""
+import argparse
+from pathlib import Path
+
+from yacs.config import CfgNode
+
+from cfg.defaults import defaults
+from ..synthetic.args import OneLineParser
+from ..utils.time_string import parse_time
+
+BATCH_REFERENCE = 32  # LR_BASE, LR_WARMUP and LR_MIN are given for this batch size
+
+
+def build_parser(description: str) -> argparse.ArgumentParser:
+    p = OneLineParser(description=description)
+    p.add_argument("--cfg", "-c", nargs="+", default=[], type=Path, help="YAML files, merged in order")
+    p.add_argument("--device", "-d", type=int, help="CUDA device index (CPU when CUDA is absent)")
+    p.add_argument("--opts", "-o", nargs=argparse.REMAINDER, default=[],
+                   help="KEY VALUE pairs overriding the files, e.g. TRAIN.OUTPUT out/x; must come last")
+    return p
+
+
+def merge(cfg_files: list[Path], device: int | None, opts: list[str], mode: str) -> CfgNode:
+    """Defaults ← each YAML file ← --device ← --opts ← mode; unknown keys and wrong types raise ValueError."""
+    cfg = defaults()
+    for path in cfg_files:
+        if not path.is_file():
+            raise ValueError(f"--cfg {path} does not exist")
+        try:
+            cfg.merge_from_file(str(path))
+        except KeyError as e:
+            raise ValueError(f"{path}: unknown key {e.args[0].split(':')[-1].strip()}") from None
+    if device is not None:
+        cfg.DEVICE = device
+    if len(opts) % 2:
+        raise ValueError(f"--opts needs KEY VALUE pairs; {opts[-1]!r} has no value")
+    try:
+        cfg.merge_from_list(opts)
+    except (KeyError, AssertionError) as e:
+        raise ValueError(f"--opts: unknown key {str(e.args[0]).split(':')[-1].strip()}") from None
+    cfg.TRAIN.MODE = mode
+    return cfg
+
+
+def derive(cfg: CfgNode) -> CfgNode:
+    """Checks and derived values (§3): one init source, the time limit in seconds, batch-scaled learning rates."""
+    if cfg.TRAIN.MODE == "supervised":
+        given = [k for k, v in (("MODEL.RESUME", cfg.MODEL.RESUME), ("TRAIN.INIT_SSL", cfg.TRAIN.INIT_SSL),
+                                ("TRAIN.INIT_SUP", cfg.TRAIN.INIT_SUP)) if v]
+        if len(given) > 1:
+            raise ValueError(f"{' and '.join(given)} are both set; give at most one of MODEL.RESUME, "
+                             "TRAIN.INIT_SSL, TRAIN.INIT_SUP")
+    for key in ("MODEL.RESUME", "TRAIN.INIT_SSL", "TRAIN.INIT_SUP", "MODEL.KINETICS"):
+        section, name = key.split(".")
+        value = cfg[section][name]
+        if value and not Path(value).is_file():
+            raise ValueError(f"{key} {value} is not a file")
+    if cfg.TRAIN.TIME_LIMIT:
+        cfg.TRAIN.TIME_LIMIT = parse_time(str(cfg.TRAIN.TIME_LIMIT))  # invalid strings raise (intended, §15)
+    else:
+        cfg.TRAIN.TIME_LIMIT = 0
+    scale = cfg.DATA.BATCH_SIZE / BATCH_REFERENCE
+    cfg.TRAIN.LR_BASE *= scale
+    cfg.TRAIN.LR_WARMUP *= scale
+    cfg.TRAIN.LR_MIN *= scale
+    cfg.TRAIN.SSL_SCHEME = cfg.TRAIN.SSL_SCHEME.lower()
+    cfg.TRAIN.OPTIMIZER.NAME = cfg.TRAIN.OPTIMIZER.NAME.lower()
+    _check_choices(cfg)
+    return cfg
+
+
+def _check_choices(cfg: CfgNode) -> None:
+    choices = {"TRAIN.SSL_SCHEME": ("moco", "byol", "simclr"), "TRAIN.OPTIMIZER.NAME": ("adamw", "sgd", "adam"),
+               "TRAIN.LR_SCHEDULER.NAME": ("cosine", "step", "linear"), "MODEL.ARCH": ("tsm",),
+               "MODEL.TSM_BASE": ("resnet50", "resnet18", "mobilenetv2"), "AUG.TYPE_MIXUP": ("none", "back"),
+               "AUG.INTERP": ("bicubic", "bilinear", "nearest", "area")}
+    for key, allowed in choices.items():
+        node = cfg
+        for part in key.split("."):
+            node = node[part]
+        if node not in allowed:
+            hint = " (X3D needs pytorchvideo, which is not a dependency)" if key == "MODEL.ARCH" else ""
+            raise ValueError(f"{key} {node!r} is not one of {', '.join(allowed)}{hint}")
+
+
+def load(argv: list[str] | None, mode: str, description: str) -> tuple[CfgNode, argparse.ArgumentParser]:
+    parser = build_parser(description)
+    args = parser.parse_args(argv)
+    cfg = derive(merge(args.cfg, args.device, args.opts, mode))
+    return cfg, parser

@@ -1,0 +1,71 @@
+"""Training logs: text log (stdout + OUTPUT/log_rank0.txt), metrics CSV, TensorBoard scalars, a PNG of curves."""
+import csv
+import logging
+import sys
+from pathlib import Path
+
+from torch.utils.tensorboard import SummaryWriter
+
+FORMAT = "[%(asctime)s %(name)s] (%(filename)s %(lineno)d): %(levelname)s %(message)s"
+
+
+def make_logger(output: Path, main: bool) -> logging.Logger:
+    logger = logging.getLogger("fractal-video")
+    logger.handlers.clear()
+    logger.setLevel(logging.INFO if main else logging.WARNING)
+    logger.propagate = False
+    formatter = logging.Formatter(FORMAT, datefmt="%Y-%m-%d %H:%M:%S")
+    handlers = [logging.StreamHandler(sys.stdout)] + ([logging.FileHandler(output / "log_rank0.txt")] if main else [])
+    for h in handlers:
+        h.setFormatter(formatter)
+        logger.addHandler(h)
+    return logger
+
+
+class Metrics:
+    """One row per epoch in OUTPUT/metrics.csv (rows of epochs being redone after a resume are replaced), the
+    same scalars in TensorBoard (OUTPUT/tb), and OUTPUT/curves.png drawn from the CSV."""
+
+    def __init__(self, output: Path, first_epoch: int):
+        self.path, self.output = output / "metrics.csv", output
+        self.rows = self._read(first_epoch)
+        self.writer = SummaryWriter(str(output / "tb"))
+
+    def _read(self, first_epoch: int) -> list[dict]:
+        if not self.path.exists():
+            return []
+        with open(self.path, newline="") as f:
+            return [r for r in csv.DictReader(f) if int(r["epoch"]) < first_epoch]
+
+    def add(self, epoch: int, values: dict[str, float], step: int) -> None:
+        row = {"epoch": epoch, **{k: round(v, 6) if isinstance(v, float) else v for k, v in values.items()}}
+        self.rows.append(row)
+        for key, value in values.items():
+            if value != "":
+                self.writer.add_scalar(key, float(value), step)
+        self.writer.flush()
+        keys = list(dict.fromkeys(k for r in self.rows for k in r))
+        with open(self.path, "w", newline="") as f:
+            out = csv.DictWriter(f, fieldnames=keys, restval="")
+            out.writeheader()
+            out.writerows(self.rows)
+
+    def plot(self) -> Path:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        keys = [k for k in self.rows[0] if k not in ("epoch", "seconds")] if self.rows else []
+        fig, axes = plt.subplots(1, max(1, len(keys)), figsize=(4 * max(1, len(keys)), 3), squeeze=False)
+        for ax, key in zip(axes[0], keys):
+            points = [(int(r["epoch"]), float(r[key])) for r in self.rows if r.get(key, "") != ""]
+            ax.plot([p[0] for p in points], [p[1] for p in points], marker="o")
+            ax.set_title(key)
+            ax.set_xlabel("epoch")
+        fig.tight_layout()
+        path = self.output / "curves.png"
+        fig.savefig(path)
+        plt.close(fig)
+        return path
+
+    def close(self) -> None:
+        self.writer.close()

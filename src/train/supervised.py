@@ -1,0 +1,139 @@
+"""Supervised training and evaluation (spec/training.md §7, §8): train_sup.py and val_sup.py call into here."""
+from pathlib import Path
+
+import torch
+import torch.nn.functional as nnf
+from torch.nn.parallel import DistributedDataParallel
+from yacs.config import CfgNode
+
+from ..data.dataset_folders import labelled_sets
+from ..data.datasets import ClipSpec
+from ..data.loaders import make_loader
+from ..models.build import supervised_model
+from ..transform.inner import TrainCrop, ValResizeCrop
+from ..transform.mixup import BackgroundMixup
+from ..transform.outer import OuterConfig, OuterTransform
+from . import optim
+from .logs import make_logger
+from .loop import Session, fit, resume
+from .metrics import topk_correct, video_probabilities
+from .runtime import Runtime, setup
+
+
+def clip_spec(cfg: CfgNode) -> ClipSpec:
+    d = cfg.DATA
+    return ClipSpec(d.CLIP_LENGTH, d.STRIDE, d.VAL_MIN_STEPS, d.VAL_MAX_SEGS)
+
+
+def curriculum_steps(cfg: CfgNode, steps_per_epoch: int) -> int:
+    return max(1, cfg.AUG.EPOCHS_CURRICULUM * steps_per_epoch)
+
+
+def labelled_data(cfg: CfgNode, rt: Runtime):
+    """Training and validation batches of ROOT/DATASET and the class dictionary."""
+    folder = Path(cfg.DATA.ROOT) / cfg.DATA.DATASET
+    train, val, classes = labelled_sets(folder, cfg.DATA.EXTENSION, clip_spec(cfg),
+                                        TrainCrop(cfg.DATA.IMG_SIZE, cfg.AUG.MIN_SCALE, cfg.AUG.INTERP),
+                                        ValResizeCrop(cfg.DATA.IMG_SIZE, cfg.AUG.CROP_VAL, cfg.AUG.INTERP),
+                                        workers=cfg.DATA.TORCH_N_WORKERS or None)
+    if len(train) < cfg.DATA.BATCH_SIZE * rt.world:
+        raise ValueError(f"{folder / 'train'} has {len(train)} videos, fewer than one batch "
+                         f"(DATA.BATCH_SIZE {cfg.DATA.BATCH_SIZE} x {rt.world} processes); lower DATA.BATCH_SIZE")
+    workers = cfg.DATA.TORCH_N_WORKERS
+    train_batches = make_loader(train, cfg.DATA.BATCH_SIZE, workers, shuffle=True, drop_last=True, seed=cfg.SEED,
+                                rank=rt.rank, world=rt.world)
+    val_batches = make_loader(val, cfg.DATA.BATCH_SIZE_VAL, min(workers, 2), shuffle=False, concatenate=True)
+    return train_batches, val_batches, classes, train
+
+
+@torch.no_grad()
+def evaluate(model: torch.nn.Module, batches, labels: list[int], rt: Runtime, keep: bool = False):
+    """Top-1/top-5 over videos (segment softmax averaged per video); with ``keep`` also per-video top-3 rows."""
+    model.eval()
+    hits1 = hits5 = videos = 0
+    rows = []
+    for clips, _, ids in batches:
+        with rt.autocast():
+            logits = model(clips.to(rt.device, non_blocking=True))
+        probs, video_ids = video_probabilities(logits, ids.to(rt.device))
+        truth = torch.tensor([labels[i] for i in video_ids.tolist()], device=probs.device)
+        h1, h5 = topk_correct(probs, truth)
+        hits1, hits5, videos = hits1 + h1, hits5 + h5, videos + len(video_ids)
+        if keep:
+            top3 = probs.topk(min(3, probs.shape[1]), dim=1).indices.tolist()
+            rows += [(i, t, *p) for i, t, p in zip(video_ids.tolist(), truth.tolist(), top3)]
+    result = {"acc1_val": 100 * hits1 / max(1, videos), "acc5_val": 100 * hits5 / max(1, videos)}
+    return (result, rows) if keep else result
+
+
+def supervised_step(model, outer: OuterTransform, mixup: BackgroundMixup | None, rt: Runtime):
+    def step_fn(batch, step):
+        clips, labels = (t.to(rt.device, non_blocking=True) for t in batch)
+        if mixup is not None:
+            clips = mixup(clips, step)
+        clips = outer(clips, step)
+        with rt.autocast():
+            logits = model(clips)
+            loss = nnf.cross_entropy(logits, labels)
+        acc1, acc5 = topk_correct(logits.detach(), labels)
+        return loss, len(labels), {"acc1": acc1, "acc5": acc5}
+    return step_fn
+
+
+def prepare_output(cfg: CfgNode, rt: Runtime, config_name: str = "config.yaml"):
+    """Create TRAIN.OUTPUT, open the log, write the configuration as YAML."""
+    output = Path(cfg.TRAIN.OUTPUT)
+    output.mkdir(parents=True, exist_ok=True)
+    logger = make_logger(output, rt.main)
+    logger.info(f"device {rt.device} (world size {rt.world}, AMP {rt.amp_dtype})")
+    if rt.main:
+        (output / config_name).write_text(cfg.dump())
+        logger.info(f"config written to {output / config_name}:\n{cfg.dump()}")
+    return logger
+
+
+def wrap(model: torch.nn.Module, cfg: CfgNode, rt: Runtime) -> torch.nn.Module:
+    """Move to the device (channels-last on CUDA), SyncBN and DDP when distributed, torch.compile when asked."""
+    if rt.world > 1 and cfg.TRAIN.SYNC_BN:
+        model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    model = model.to(rt.device)
+    if rt.device.type == "cuda" and cfg.TRAIN.CHANNELS_LAST:
+        model = model.to(memory_format=torch.channels_last)
+        model.channels_last = True
+    if rt.world > 1:
+        model = DistributedDataParallel(model, device_ids=[rt.device.index] if rt.device.type == "cuda" else None)
+    if cfg.TRAIN.COMPILE:
+        model = torch.compile(model)
+    return model
+
+
+def train(cfg: CfgNode) -> None:
+    """train_sup.py: set-up order of spec §7, then the shared training loop."""
+    rt = setup(cfg)
+    logger = prepare_output(cfg, rt)
+    train_batches, val_batches, classes, train_set = labelled_data(cfg, rt)
+    logger.info(f"{len(classes)} classes, {len(train_set)} training and {len(val_batches.loader.dataset)} "
+                f"validation videos, {train_set.short_videos()} shorter than one clip")
+    cfg.defrost()
+    cfg.MODEL.N_CLASSES = len(classes)
+    cfg.STEPS_PER_EPOCH = len(train_batches)
+    cfg.freeze()
+    n_steps = curriculum_steps(cfg, len(train_batches))
+    outer = OuterTransform(OuterConfig.from_cfg(cfg.AUG, n_steps))
+    mixup = BackgroundMixup.from_cfg(cfg.AUG, cfg.DATA.IMG_SIZE, n_steps) if cfg.AUG.TYPE_MIXUP == "back" else None
+    model = supervised_model(cfg, len(classes), logger)
+    logger.info(f"TSM-{cfg.MODEL.TSM_BASE}: {sum(p.numel() for p in model.parameters()):,} parameters")
+    model = wrap(model, cfg, rt)
+    optimizer = optim.build_optimizer(cfg, model)
+    scheduler = optim.build_scheduler(cfg, optimizer, len(train_batches))
+    session = Session(cfg, rt, model, optimizer, scheduler, rt.scaler(), logger)
+    bare = session.bare_model
+    labels = val_batches.loader.dataset.labels
+    if cfg.MODEL.RESUME:
+        resume(session, cfg.MODEL.RESUME)
+        if rt.main:
+            logger.info(" ".join(f"{k.upper()} {v:.2f}" for k, v in evaluate(bare, val_batches, labels, rt).items()))
+    fit(session, train_batches, supervised_step(model, outer, mixup, rt),
+        (lambda: evaluate(bare, val_batches, labels, rt)) if rt.main else None)
+    if train_batches.skipped:
+        logger.warning(f"{train_batches.skipped} unreadable training videos were skipped")
