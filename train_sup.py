@@ -8,13 +8,16 @@ from src.data.video_files import DatasetError
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        cfg, parser = load(argv, "supervised", "Train TSM with labels (pre-training or fine-tuning).")
+        cfg, args = load(argv, "supervised", "Train TSM with labels (pre-training or fine-tuning).", preview=True)
     except ValueError as e:
         print(f"train_sup.py: error: {e}", file=sys.stderr)
         return 2
-    from src.train.supervised import train
+    from src.train.supervised import preview_augmentations, train
     try:
-        train(cfg)
+        if args.preview_aug:
+            print(f"wrote {preview_augmentations(cfg, args.preview_aug)}")
+        else:
+            train(cfg)
     except (DatasetError, CheckpointError, ValueError) as e:
         print(f"train_sup.py: error: {e}", file=sys.stderr)
         return 2

@@ -26,8 +26,8 @@ def load_kinetics(model: TSM, path: str, logger: Logger) -> None:
                                          "Kinetics checkpoint")
     weights = {k.removeprefix(DP_PREFIX): v for k, v in state["state_dict"].items()}
     result = model.load_state_dict(weights, strict=False)
-    backbone_missing = [k for k in result.missing_keys if k.startswith("base_model.")]
-    if len(backbone_missing) == len([k for k in model.state_dict() if k.startswith("base_model.")]):
+    backbone = [k for k, _ in model.named_parameters() if k.startswith("base_model.")]
+    if set(backbone) <= set(result.missing_keys):
         raise checkpoint.CheckpointError(f"MODEL.KINETICS {path} matches no backbone weight of TSM-"
                                          f"{type(model.base_model).__name__}; is it a TSM ResNet-50 checkpoint?")
     logger.info(f"Kinetics weights from {path}: missing {result.missing_keys}, unexpected {result.unexpected_keys}")

@@ -11,8 +11,11 @@ from ..utils.time_string import parse_time
 BATCH_REFERENCE = 32  # LR_BASE, LR_WARMUP and LR_MIN are given for this batch size
 
 
-def build_parser(description: str) -> argparse.ArgumentParser:
+def build_parser(description: str, preview: bool = False) -> argparse.ArgumentParser:
     p = OneLineParser(description=description)
+    if preview:
+        p.add_argument("--preview-aug", type=int, default=0, metavar="N",
+                       help="write OUTPUT/augment_preview.png with N augmented training clips, then stop")
     p.add_argument("--cfg", "-c", nargs="+", default=[], type=Path, help="YAML files, merged in order")
     p.add_argument("--device", "-d", type=int, help="CUDA device index (CPU when CUDA is absent)")
     p.add_argument("--opts", "-o", nargs=argparse.REMAINDER, default=[],
@@ -35,11 +38,23 @@ def merge(cfg_files: list[Path], device: int | None, opts: list[str], mode: str)
     if len(opts) % 2:
         raise ValueError(f"--opts needs KEY VALUE pairs; {opts[-1]!r} has no value")
     try:
-        cfg.merge_from_list(opts)
+        cfg.merge_from_list(_floats_where_expected(cfg, opts))
     except (KeyError, AssertionError) as e:
         raise ValueError(f"--opts: unknown key {str(e.args[0]).split(':')[-1].strip()}") from None
     cfg.TRAIN.MODE = mode
     return cfg
+
+
+def _floats_where_expected(cfg: CfgNode, opts: list[str]) -> list[str]:
+    """``AUG.PROB_BLUR 0`` means 0.0: integer literals given for float keys become floats."""
+    out = list(opts)
+    for i in range(0, len(out) - 1, 2):
+        node = cfg
+        for part in out[i].split("."):
+            node = node.get(part) if isinstance(node, CfgNode) else None
+        if isinstance(node, float) and out[i + 1].lstrip("-").isdigit():
+            out[i + 1] = str(float(out[i + 1]))
+    return out
 
 
 def derive(cfg: CfgNode) -> CfgNode:
@@ -83,8 +98,7 @@ def _check_choices(cfg: CfgNode) -> None:
             raise ValueError(f"{key} {node!r} is not one of {', '.join(allowed)}{hint}")
 
 
-def load(argv: list[str] | None, mode: str, description: str) -> tuple[CfgNode, argparse.ArgumentParser]:
-    parser = build_parser(description)
-    args = parser.parse_args(argv)
-    cfg = derive(merge(args.cfg, args.device, args.opts, mode))
-    return cfg, parser
+def load(argv: list[str] | None, mode: str, description: str,
+         preview: bool = False) -> tuple[CfgNode, argparse.Namespace]:
+    args = build_parser(description, preview).parse_args(argv)
+    return derive(merge(args.cfg, args.device, args.opts, mode)), args

@@ -10,10 +10,11 @@ from ..data.dataset_folders import labelled_sets
 from ..data.datasets import ClipSpec
 from ..data.loaders import make_loader
 from ..models.build import supervised_model
-from ..transform.inner import TrainCrop, ValResizeCrop
+from ..models.tsm import TSM
+from ..transform.inner import MEAN, STD, TrainCrop, ValResizeCrop
 from ..transform.mixup import BackgroundMixup
 from ..transform.outer import OuterConfig, OuterTransform
-from . import optim
+from . import checkpoint, optim
 from .logs import make_logger
 from .loop import Session, fit, resume
 from .metrics import topk_correct, video_probabilities
@@ -29,14 +30,14 @@ def curriculum_steps(cfg: CfgNode, steps_per_epoch: int) -> int:
     return max(1, cfg.AUG.EPOCHS_CURRICULUM * steps_per_epoch)
 
 
-def labelled_data(cfg: CfgNode, rt: Runtime):
+def labelled_data(cfg: CfgNode, rt: Runtime, need_train_batch: bool = True):
     """Training and validation batches of ROOT/DATASET and the class dictionary."""
     folder = Path(cfg.DATA.ROOT) / cfg.DATA.DATASET
     train, val, classes = labelled_sets(folder, cfg.DATA.EXTENSION, clip_spec(cfg),
                                         TrainCrop(cfg.DATA.IMG_SIZE, cfg.AUG.MIN_SCALE, cfg.AUG.INTERP),
                                         ValResizeCrop(cfg.DATA.IMG_SIZE, cfg.AUG.CROP_VAL, cfg.AUG.INTERP),
                                         workers=cfg.DATA.TORCH_N_WORKERS or None)
-    if len(train) < cfg.DATA.BATCH_SIZE * rt.world:
+    if need_train_batch and len(train) < cfg.DATA.BATCH_SIZE * rt.world:
         raise ValueError(f"{folder / 'train'} has {len(train)} videos, fewer than one batch "
                          f"(DATA.BATCH_SIZE {cfg.DATA.BATCH_SIZE} x {rt.world} processes); lower DATA.BATCH_SIZE")
     workers = cfg.DATA.TORCH_N_WORKERS
@@ -95,6 +96,8 @@ def prepare_output(cfg: CfgNode, rt: Runtime, config_name: str = "config.yaml"):
 def wrap(model: torch.nn.Module, cfg: CfgNode, rt: Runtime) -> torch.nn.Module:
     """Move to the device (channels-last on CUDA), SyncBN and DDP when distributed, torch.compile when asked."""
     if rt.world > 1 and cfg.TRAIN.SYNC_BN:
+        if rt.device.type != "cuda":
+            raise ValueError("TRAIN.SYNC_BN needs CUDA devices (PyTorch's SyncBatchNorm); drop it for CPU runs")
         model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
     model = model.to(rt.device)
     if rt.device.type == "cuda" and cfg.TRAIN.CHANNELS_LAST:
@@ -137,3 +140,54 @@ def train(cfg: CfgNode) -> None:
         (lambda: evaluate(bare, val_batches, labels, rt)) if rt.main else None)
     if train_batches.skipped:
         logger.warning(f"{train_batches.skipped} unreadable training videos were skipped")
+
+
+def validate_checkpoint(cfg: CfgNode) -> dict:
+    """val_sup.py (spec §14): evaluate MODEL.RESUME on ROOT/DATASET/val and write OUTPUT/pred_test.csv."""
+    if not cfg.MODEL.RESUME:
+        raise ValueError("val_sup.py needs MODEL.RESUME <checkpoint>")
+    rt = setup(cfg)
+    logger = prepare_output(cfg, rt, "config_test.yaml")
+    _, val_batches, classes, _ = labelled_data(cfg, rt, need_train_batch=False)
+    state = checkpoint.load(cfg.MODEL.RESUME)
+    stored = checkpoint.stored_config(state)
+    model = TSM(stored.MODEL.N_CLASSES, cfg.DATA.CLIP_LENGTH, cfg.MODEL.TSM_BASE)
+    logger.info(f"loaded {cfg.MODEL.RESUME}: {model.load_state_dict(state['model'], strict=False)}")
+    logger.info(f"{sum(p.numel() for p in model.parameters()):,} parameters")
+    model = wrap(model, cfg, rt)
+    dataset = val_batches.loader.dataset
+    result, rows = evaluate(model, val_batches, dataset.labels, rt, keep=True)
+    root = Path(cfg.DATA.ROOT) / cfg.DATA.DATASET
+    names = {i: n for n, i in classes.items()}
+    lines = ["path label pred1 pred2 pred3"] + [
+        " ".join([dataset.files[i].relative_to(root).as_posix(), *(names[c] for c in (label, *preds))])
+        for i, label, *preds in rows]
+    (Path(cfg.TRAIN.OUTPUT) / "pred_test.csv").write_text("\n".join(lines) + "\n")
+    logger.info(f"ACC1-VAL {result['acc1_val']:.2f} ACC5-VAL {result['acc5_val']:.2f}; "
+                f"predictions in {Path(cfg.TRAIN.OUTPUT) / 'pred_test.csv'}")
+    return result
+
+
+def preview_augmentations(cfg: CfgNode, n: int) -> Path:
+    """PNG grid: per clip a row of its frames as loaded, then rows after mixup + outer transform at the start
+    and at the end of the curriculum."""
+    import cv2
+    import numpy as np
+
+    rt = setup(cfg)
+    batches, _, _, train_set = labelled_data(cfg, rt, need_train_batch=False)
+    clips = torch.stack([train_set[(i, cfg.SEED + i)][0] for i in range(min(n, len(train_set)))])
+    n_steps = curriculum_steps(cfg, len(batches) or 1)
+    outer = OuterTransform(OuterConfig.from_cfg(cfg.AUG, n_steps))
+    mixup = BackgroundMixup.from_cfg(cfg.AUG, cfg.DATA.IMG_SIZE, n_steps) if cfg.AUG.TYPE_MIXUP == "back" else None
+    mean, std = torch.tensor(MEAN).view(1, 3, 1, 1, 1), torch.tensor(STD).view(1, 3, 1, 1, 1)
+    views = [clips]
+    for step in (0, n_steps):
+        x = mixup(clips, step) if mixup is not None else clips
+        views.append((outer(x, step) * std + mean).clamp(0, 1))
+    rows = [torch.cat(list(v[i].permute(1, 2, 3, 0)), dim=1) for i in range(len(clips)) for v in views]
+    sheet = (torch.cat(rows, dim=0).numpy() * 255).astype(np.uint8)
+    out = Path(cfg.TRAIN.OUTPUT) / "augment_preview.png"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(out), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
+    return out
