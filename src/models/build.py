@@ -33,8 +33,29 @@ def load_kinetics(model: TSM, path: str, logger: Logger) -> None:
     logger.info(f"Kinetics weights from {path}: missing {result.missing_keys}, unexpected {result.unexpected_keys}")
 
 
+def _from_ssl(cfg: CfgNode, n_classes: int, logger: Logger) -> TSM:
+    """Rebuild the stored SSL model (its scheme and head sizes), load it, keep its encoder with a new head."""
+    from ..ssl.build import fine_tuning_encoder, ssl_model
+    state = checkpoint.load(cfg.TRAIN.INIT_SSL)
+    stored = checkpoint.stored_config(state)
+    if stored.TRAIN.MODE != "contrastive":
+        raise checkpoint.CheckpointError(f"TRAIN.INIT_SSL {cfg.TRAIN.INIT_SSL} was written by train_sup.py; "
+                                         "use TRAIN.INIT_SUP for it")
+    model = ssl_model(stored, 1, cfg.MODEL.TSM_BASE, cfg.DATA.CLIP_LENGTH)
+    try:
+        result = model.load_state_dict(state["model"], strict=False)
+    except RuntimeError as e:
+        raise checkpoint.CheckpointError(f"TRAIN.INIT_SSL {cfg.TRAIN.INIT_SSL} does not fit MODEL.TSM_BASE "
+                                         f"{cfg.MODEL.TSM_BASE} ({str(e).splitlines()[1].strip()[:120]})") from None
+    logger.info(f"initialised from {stored.TRAIN.SSL_SCHEME} checkpoint {cfg.TRAIN.INIT_SSL}: {result}")
+    return fine_tuning_encoder(model, n_classes)
+
+
 def supervised_model(cfg: CfgNode, n_classes: int, logger: Logger) -> TSM:
-    """From TRAIN.INIT_SUP, else from scratch (with MODEL.KINETICS weights when given); new linear head."""
+    """From TRAIN.INIT_SUP or TRAIN.INIT_SSL, else from scratch (with MODEL.KINETICS weights when given); the
+    classifier is a new Linear(feature_dim, n_classes)."""
+    if cfg.TRAIN.INIT_SSL:
+        return _from_ssl(cfg, n_classes, logger)
     if cfg.TRAIN.INIT_SUP:
         state = checkpoint.load(cfg.TRAIN.INIT_SUP)
         stored = checkpoint.stored_config(state)
