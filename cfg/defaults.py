@@ -19,6 +19,12 @@ _C.DATA.VAL_MIN_STEPS = 1
 _C.DATA.VAL_MAX_SEGS = 10
 _C.DATA.DECORD_N_THREADS = 1  # kept for config compatibility; OpenCV decodes with one thread per worker
 _C.DATA.TORCH_N_WORKERS = 8
+_C.DATA.SOURCE = "files"  # files: ROOT/DATASET; fractal: clips rendered while training (no files)
+_C.DATA.CLASS_PARAMS = None  # fractal source: folder of class files (--gen_param) for labelled clips
+_C.DATA.SAMPLES_PER_EPOCH = 10000  # fractal source: rendered training clips per epoch
+_C.DATA.VAL_SAMPLES = 500  # fractal source: rendered validation videos (fixed draw)
+_C.DATA.RENDER_RES = 0  # fractal source: rendered frame side; 0 = IMG_SIZE·256/224 (128 for 112)
+_C.DATA.RENDER_DEVICE = "cpu"  # fractal source: cpu (loader workers)
 
 _C.TRAIN = CN()
 _C.TRAIN.MODE = "supervised"  # set by the script

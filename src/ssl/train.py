@@ -6,6 +6,7 @@ from yacs.config import CfgNode
 
 from ..data.dataset_folders import unlabelled_set
 from ..data.loaders import make_loader
+from ..data.online import online_unlabelled
 from ..train import optim
 from ..train.loop import Session, fit, resume
 from ..train.runs import prepare_output, wrap
@@ -20,9 +21,12 @@ def train(cfg: CfgNode) -> None:
     rt = setup(cfg)
     logger = prepare_output(cfg, rt)
     folder = Path(cfg.DATA.ROOT) / cfg.DATA.DATASET
-    pairs = unlabelled_set(folder, cfg.DATA.EXTENSION, clip_spec(cfg),
-                           TrainCrop(cfg.DATA.IMG_SIZE, cfg.AUG.MIN_SCALE, cfg.AUG.INTERP),
-                           workers=cfg.DATA.TORCH_N_WORKERS or None)
+    crop = TrainCrop(cfg.DATA.IMG_SIZE, cfg.AUG.MIN_SCALE, cfg.AUG.INTERP)
+    if cfg.DATA.SOURCE == "fractal":
+        folder = Path("rendered fractals")
+        pairs = online_unlabelled(cfg, clip_spec(cfg), crop)
+    else:
+        pairs = unlabelled_set(folder, cfg.DATA.EXTENSION, clip_spec(cfg), crop, workers=cfg.DATA.TORCH_N_WORKERS or None)
     global_batch = cfg.DATA.BATCH_SIZE * rt.world
     if len(pairs) < global_batch:
         raise ValueError(f"{folder} has {len(pairs)} videos, fewer than one batch ({global_batch}); lower DATA.BATCH_SIZE")

@@ -63,9 +63,12 @@ def check_occupancy(counts: np.ndarray) -> None:
 
 
 def render_fractal(weights: np.ndarray, var: int, cfg: RenderSettings, rng: np.random.Generator,
-                   per_frame: bool = False) -> np.ndarray:
-    """Frames [F, res, res] uint8 of one sample; raises Degenerate for unusable samples."""
+                   per_frame: bool = False, frames: np.ndarray | None = None) -> np.ndarray:
+    """Frames [F, res, res] uint8 of one sample (only ``frames``, framed as the whole video, when given);
+    raises Degenerate for unusable samples."""
     windows = find_windows(weights, var, cfg, rng, per_frame)
+    if frames is not None:
+        weights, windows = weights[frames], windows[frames]
     counts = render_counts(weights, windows, cfg.res, cfg.bs_point, cfg.iters, cfg.iter_skip, var, rng)
     check_occupancy(counts)
     return to_uint8(counts, per_frame)

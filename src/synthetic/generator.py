@@ -8,8 +8,21 @@ import numpy as np
 from .class_files import load_class
 
 
+MAX_ATTEMPTS = 50
+
+
 class Degenerate(Exception):
     """A sample that does not make a usable video (empty, filled or non-finite); the runner draws again."""
+
+
+def until_valid(make):
+    """Call ``make()`` until it does not raise Degenerate; returns (its result, number of rejected draws)."""
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            return make(), attempt
+        except Degenerate:
+            continue
+    raise RuntimeError(f"no usable sample after {MAX_ATTEMPTS} attempts; check the parameters (--var, class files)")
 
 
 @dataclass

@@ -15,13 +15,12 @@ from ..utils.atomic import remove_stale_temps
 from ..utils.time_string import format_hms
 from .class_files import save_class
 from .fractal_params import IMAGES_PER_SAMPLE
-from .generator import Degenerate
+from .generator import until_valid
 from .generators import get_generator
 from .outputs import class_path, finished_steps, image_paths, video_path
 from .preview import write_contact_sheet
 from .video_writer import write_image, write_video
 
-MAX_ATTEMPTS = 50
 PREVIEW_ROWS = 8
 
 
@@ -44,22 +43,12 @@ def sample_rng(args: argparse.Namespace, step: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(args.seed, spawn_key=(step,)))
 
 
-def _until_valid(make):
-    """Call ``make()`` until it does not raise Degenerate; returns (its result, number of rejected draws)."""
-    for attempt in range(MAX_ATTEMPTS):
-        try:
-            return make(), attempt
-        except Degenerate:
-            continue
-    raise RuntimeError(f"no usable sample after {MAX_ATTEMPTS} attempts; check the parameters (--var, class files)")
-
-
 def make_output(args: argparse.Namespace, step: int, ref) -> Result:
     """Render and write one output (a video, or 16 images in --img mode); ``ref`` is the class or None."""
     gen, rng = get_generator(args.type), sample_rng(args, step)
     params = None if ref is None else gen.class_params(ref)
     label = None if ref is None else gen.label(ref)
-    sample, rejected = _until_valid(lambda: gen.render(args, rng, params))
+    sample, rejected = until_valid(lambda: gen.render(args, rng, params))
     if args.img:
         paths = image_paths(args.dir_out, step, sample.tag, label)
         for path, image in zip(paths, sample.frames):
@@ -73,7 +62,7 @@ def make_output(args: argparse.Namespace, step: int, ref) -> Result:
 def make_class(args: argparse.Namespace, index: int) -> Result:
     """Sample and write one class parameter file."""
     gen, rng = get_generator(args.type), sample_rng(args, index)
-    (params, tag), rejected = _until_valid(lambda: gen.sample_class(args, rng))
+    (params, tag), rejected = until_valid(lambda: gen.sample_class(args, rng))
     path = class_path(args.dir_out, index, tag)
     save_class(path, params)
     return Result(index, [path], rejected)

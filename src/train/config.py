@@ -88,13 +88,16 @@ def _check_choices(cfg: CfgNode) -> None:
     choices = {"TRAIN.SSL_SCHEME": ("moco", "byol", "simclr"), "TRAIN.OPTIMIZER.NAME": ("adamw", "sgd", "adam"),
                "TRAIN.LR_SCHEDULER.NAME": ("cosine", "step", "linear"), "MODEL.ARCH": ("tsm",),
                "MODEL.TSM_BASE": ("resnet50", "resnet18", "mobilenetv2"), "AUG.TYPE_MIXUP": ("none", "back"),
-               "AUG.INTERP": ("bicubic", "bilinear", "nearest", "area")}
+               "AUG.INTERP": ("bicubic", "bilinear", "nearest", "area"), "DATA.SOURCE": ("files", "fractal"),
+               "DATA.RENDER_DEVICE": ("cpu",)}
     for key, allowed in choices.items():
         node = cfg
         for part in key.split("."):
             node = node[part]
         if node not in allowed:
-            hint = " (X3D needs pytorchvideo, which is not a dependency)" if key == "MODEL.ARCH" else ""
+            hint = {"MODEL.ARCH": " (X3D needs pytorchvideo, which is not a dependency)",
+                    "DATA.RENDER_DEVICE": " (GPU rendering is not implemented: the chaos game is a numba CPU "
+                                          "kernel; render in DATA.TORCH_N_WORKERS loader workers)"}.get(key, "")
             raise ValueError(f"{key} {node!r} is not one of {', '.join(allowed)}{hint}")
 
 

@@ -8,6 +8,7 @@ from yacs.config import CfgNode
 from ..data.dataset_folders import labelled_sets
 from ..data.datasets import ClipSpec
 from ..data.loaders import make_loader
+from ..data.online import online_labelled
 from ..models.build import supervised_model
 from ..models.tsm import TSM
 from ..transform.inner import MEAN, STD, TrainCrop, ValResizeCrop
@@ -32,12 +33,16 @@ def curriculum_steps(cfg: CfgNode, steps_per_epoch: int) -> int:
 def labelled_data(cfg: CfgNode, rt: Runtime, need_train_batch: bool = True):
     """Training and validation batches of ROOT/DATASET and the class dictionary."""
     folder = Path(cfg.DATA.ROOT) / cfg.DATA.DATASET
-    train, val, classes = labelled_sets(folder, cfg.DATA.EXTENSION, clip_spec(cfg),
-                                        TrainCrop(cfg.DATA.IMG_SIZE, cfg.AUG.MIN_SCALE, cfg.AUG.INTERP),
-                                        ValResizeCrop(cfg.DATA.IMG_SIZE, cfg.AUG.CROP_VAL, cfg.AUG.INTERP),
-                                        workers=cfg.DATA.TORCH_N_WORKERS or None)
+    train_tf = TrainCrop(cfg.DATA.IMG_SIZE, cfg.AUG.MIN_SCALE, cfg.AUG.INTERP)
+    val_tf = ValResizeCrop(cfg.DATA.IMG_SIZE, cfg.AUG.CROP_VAL, cfg.AUG.INTERP)
+    if cfg.DATA.SOURCE == "fractal":
+        folder = Path(cfg.DATA.CLASS_PARAMS or ".")
+        train, val, classes = online_labelled(cfg, clip_spec(cfg), train_tf, val_tf)
+    else:
+        train, val, classes = labelled_sets(folder, cfg.DATA.EXTENSION, clip_spec(cfg), train_tf, val_tf,
+                                            workers=cfg.DATA.TORCH_N_WORKERS or None)
     if need_train_batch and len(train) < cfg.DATA.BATCH_SIZE * rt.world:
-        raise ValueError(f"{folder / 'train'} has {len(train)} videos, fewer than one batch "
+        raise ValueError(f"{folder} gives {len(train)} training videos, fewer than one batch "
                          f"(DATA.BATCH_SIZE {cfg.DATA.BATCH_SIZE} x {rt.world} processes); lower DATA.BATCH_SIZE")
     workers = cfg.DATA.TORCH_N_WORKERS
     train_batches = make_loader(train, cfg.DATA.BATCH_SIZE, workers, shuffle=True, drop_last=True, seed=cfg.SEED,
