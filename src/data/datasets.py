@@ -46,7 +46,7 @@ def _key(key) -> tuple[int, int | None]:
 
 
 @contextlib.contextmanager
-def _item_randomness(seed: int | None):
+def item_randomness(seed: int | None):
     """Yields the NumPy stream of one item; inside, torch's RNG (used by the random crop) is seeded with ``seed``
     and restored afterwards, so an item's randomness depends on its seed only, not on the loading worker."""
     if seed is None:
@@ -83,7 +83,7 @@ class TrainClips(VideoDataset):
 
     def __getitem__(self, key):
         (i, seed), s = _key(key), self.spec
-        with _item_randomness(seed) as rng:
+        with item_randomness(seed) as rng:
             try:
                 clip = _load(self.files[i], random_clip(self.counts[i], s.clip_length, s.stride, rng))
             except DecodeError as e:
@@ -96,7 +96,7 @@ class ContrastivePairs(VideoDataset):
 
     def __getitem__(self, key):
         (i, seed), s = _key(key), self.spec
-        with _item_randomness(seed) as rng:
+        with item_randomness(seed) as rng:
             clips = contrastive_clips(self.counts[i], s.clip_length, s.stride, rng)
             try:
                 frames = _load(self.files[i], clips.reshape(-1))

@@ -17,7 +17,7 @@ from ..synthetic.fractal import RenderSettings, render_fractal
 from ..synthetic.fractal_params import load_params, mutate, params_weights, sample_video_params
 from ..synthetic.generator import until_valid
 from .clip_sampling import contrastive_clips, random_clip, validation_clips
-from .datasets import ClipSpec, _item_randomness
+from .datasets import ClipSpec, item_randomness
 from .video_files import DatasetError
 
 VAL_SEED_OFFSET = 7_919_000_003  # validation items draw from their own seeds, fixed across epochs
@@ -87,7 +87,7 @@ class OnlineFractals(Dataset):
         s, label = self.spec, self.label(i)
         if self.mode == "val" or seed is None:
             seed = VAL_SEED_OFFSET + self.seed * 1_000_003 + i
-        with _item_randomness(seed) as rng:
+        with item_randomness(seed) as rng:
             if self.mode == "train":
                 clip = self._render(rng, label, lambda n: random_clip(n, s.clip_length, s.stride, rng))
                 return self.transform(clip.contiguous()), label
