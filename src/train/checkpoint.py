@@ -15,7 +15,7 @@ class CheckpointError(ValueError):
 
 
 def save(output: Path, epoch: int, cfg: CfgNode, model: torch.nn.Module, optimizer=None, scheduler=None,
-         scaler=None, extra: dict | None = None, keep: int | None = None) -> Path:
+         scaler=None, keep: int | None = None) -> Path:
     """Write ``OUTPUT/ckpt_epoch_<epoch>.pth`` atomically; keep only the ``keep`` newest checkpoints."""
     state = {"model": model.state_dict(), "epoch": epoch, "config": cfg.dump()}
     if optimizer is not None:
@@ -24,7 +24,6 @@ def save(output: Path, epoch: int, cfg: CfgNode, model: torch.nn.Module, optimiz
         state["scheduler"] = scheduler.state_dict()
     if scaler is not None and scaler.is_enabled():
         state["scaler"] = scaler.state_dict()
-    state.update(extra or {})
     path = output / f"ckpt_epoch_{epoch}.pth"
     with atomic_path(path) as tmp:
         torch.save(state, tmp)

@@ -1,7 +1,7 @@
 """The training engine shared by supervised and self-supervised training (spec/training.md §7, §9, §11):
 epochs of optimisation steps with AMP and gradient clipping, checkpoints, resume, time limit, logs."""
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from logging import Logger
 from pathlib import Path
 from typing import Callable
@@ -28,7 +28,6 @@ class Session:
     scheduler: torch.optim.lr_scheduler.LRScheduler
     scaler: torch.amp.GradScaler
     logger: Logger
-    extra_state: Callable[[], dict] = field(default=lambda: {})  # saved alongside the model (e.g. MoCo queue)
 
     @property
     def output(self) -> Path:
@@ -105,7 +104,7 @@ def fit(s: Session, batches, step_fn: StepFn, evaluate: Callable[[], dict] | Non
         last = epoch == cfg.TRAIN.EPOCHS - 1 or bool(cfg.TRAIN.TIME_LIMIT and time.time() - start >= cfg.TRAIN.TIME_LIMIT)
         if s.rt.main and ((epoch + 1) % cfg.TRAIN.EPOCHS_SAVE == 0 or last):
             path = checkpoint.save(s.output, epoch, cfg, s.bare_model, s.optimizer, s.scheduler, s.scaler,
-                                   s.extra_state(), cfg.TRAIN.N_CHECK)
+                                   keep=cfg.TRAIN.N_CHECK)
             log.info(f"saved {path}")
         val = {}
         if evaluate is not None and ((epoch + 1) % cfg.TRAIN.EPOCHS_EVAL == 0 or last):
