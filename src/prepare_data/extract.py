@@ -24,14 +24,18 @@ def check_member(dest: Path, name: str, archive: Path) -> None:
         raise ArchiveError(f"archive {archive} has a member escaping the target folder ({name!r}); refused")
 
 
+def _extract_checked(archive: Path, dest: Path, members: list, name_of, extract_one) -> None:
+    """Check every member name first, then extract them one by one with a progress bar."""
+    for m in members:
+        check_member(dest, name_of(m), archive)
+    for m in tqdm(members, unit="file", desc=f"extracting {archive.name}", dynamic_ncols=True):
+        extract_one(m)
+
+
 def _zip(archive: Path, dest: Path) -> None:
     try:
         with zipfile.ZipFile(archive) as z:
-            members = z.infolist()
-            for m in members:
-                check_member(dest, m.filename, archive)
-            for m in tqdm(members, unit="file", desc=f"extracting {archive.name}", dynamic_ncols=True):
-                z.extract(m, dest)
+            _extract_checked(archive, dest, z.infolist(), lambda m: m.filename, lambda m: z.extract(m, dest))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as e:
         raise ArchiveError(f"archive {archive} is corrupt or truncated ({e})") from None
 
@@ -39,11 +43,8 @@ def _zip(archive: Path, dest: Path) -> None:
 def _tar(archive: Path, dest: Path) -> None:
     try:
         with tarfile.open(archive) as t:
-            members = t.getmembers()
-            for m in members:
-                check_member(dest, m.name, archive)
-            for m in tqdm(members, unit="file", desc=f"extracting {archive.name}", dynamic_ncols=True):
-                t.extract(m, dest, filter="data")
+            _extract_checked(archive, dest, t.getmembers(), lambda m: m.name,
+                             lambda m: t.extract(m, dest, filter="data"))
     except (tarfile.TarError, EOFError, OSError) as e:
         raise ArchiveError(f"archive {archive} is corrupt, truncated or unsafe ({e})") from None
 
