@@ -141,3 +141,4 @@ def test_queue_length_must_be_a_multiple_of_the_batch(data, tmp_path):
     assert done.returncode == 2
     assert [line for line in done.stderr.splitlines() if "error" in line] == [
         "train_ssl.py: error: MOCO.K (100) must be a multiple of the batch size (8 = DATA.BATCH_SIZE x 1 processes)"]
+    assert not list(tmp_path.iterdir())  # nothing written

@@ -100,6 +100,7 @@ def test_bad_input_exits_2_with_one_line(data, tmp_path, extra, message):
     assert done.returncode == 2, done.stderr[-2000:]
     errors = [line for line in done.stderr.splitlines() if "error:" in line]
     assert len(errors) == 1 and message in errors[0], done.stderr[-1000:]
+    assert not (tmp_path / "out").exists()  # nothing written: the problem is found before the output folder
 
 
 def test_validation_class_missing_from_training_is_an_error(data, tmp_path):

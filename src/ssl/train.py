@@ -7,7 +7,7 @@ from yacs.config import CfgNode
 from ..data.dataset_folders import unlabelled_set
 from ..data.loaders import make_loader
 from ..data.online import online_unlabelled
-from ..train import optim
+from ..train import checkpoint, optim
 from ..train.loop import Session, fit, resume
 from ..train.runs import prepare_output, wrap
 from ..train.runtime import setup
@@ -19,7 +19,6 @@ from .build import ssl_model, ssl_loss
 
 def train(cfg: CfgNode) -> None:
     rt = setup(cfg)
-    logger = prepare_output(cfg, rt)
     folder = Path(cfg.DATA.ROOT) / cfg.DATA.DATASET
     crop = TrainCrop(cfg.DATA.IMG_SIZE, cfg.AUG.MIN_SCALE, cfg.AUG.INTERP)
     if cfg.DATA.SOURCE == "fractal":
@@ -35,6 +34,8 @@ def train(cfg: CfgNode) -> None:
                          f"x {rt.world} processes)")
     batches = make_loader(pairs, cfg.DATA.BATCH_SIZE, cfg.DATA.TORCH_N_WORKERS, shuffle=True, drop_last=True,
                           seed=cfg.SEED, rank=rt.rank, world=rt.world)
+    resume_state = checkpoint.load(cfg.MODEL.RESUME) if cfg.MODEL.RESUME else None
+    logger = prepare_output(cfg, rt)  # only once the data and the checkpoint are known to be usable
     logger.info(f"{len(pairs)} videos under {folder}, {pairs.short_videos()} shorter than one clip")
     cfg.defrost()
     cfg.STEPS_PER_EPOCH = len(batches)
@@ -48,8 +49,8 @@ def train(cfg: CfgNode) -> None:
     optimizer = optim.build_optimizer(cfg, model)
     scheduler = optim.build_scheduler(cfg, optimizer, len(batches))
     session = Session(cfg, rt, model, optimizer, scheduler, rt.scaler(), logger)
-    if cfg.MODEL.RESUME:
-        resume(session, cfg.MODEL.RESUME)
+    if resume_state is not None:
+        resume(session, resume_state, cfg.MODEL.RESUME)
     scheme = cfg.TRAIN.SSL_SCHEME
 
     def step_fn(batch, step):

@@ -38,9 +38,9 @@ class Session:
         return getattr(self.model, "module", self.model)
 
 
-def resume(s: Session, path: str) -> dict:
-    """Load model, optimiser, scheduler and scaler states; the run continues after the saved epoch."""
-    state = checkpoint.load(path)
+def resume(s: Session, state: dict, path: str) -> None:
+    """Load model, optimiser, scheduler and scaler states (``state``, read from ``path`` with ``checkpoint.load``
+    before anything was written); the run continues after the saved epoch."""
     result = s.bare_model.load_state_dict(state["model"], strict=False)
     s.logger.info(f"resumed model from {path}: {result}")
     if "optimizer" in state and "scheduler" in state:
@@ -51,7 +51,6 @@ def resume(s: Session, path: str) -> dict:
         s.cfg.freeze()
     if "scaler" in state and s.scaler.is_enabled():
         s.scaler.load_state_dict(state["scaler"])
-    return state
 
 
 def train_epoch(s: Session, batches, step_fn: StepFn, epoch: int, steps_per_epoch: int) -> dict[str, float]:

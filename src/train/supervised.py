@@ -88,8 +88,9 @@ def supervised_step(model, outer: OuterTransform, mixup: BackgroundMixup | None,
 def train(cfg: CfgNode) -> None:
     """train_sup.py: set-up order of spec §7, then the shared training loop."""
     rt = setup(cfg)
-    logger = prepare_output(cfg, rt)
     train_batches, val_batches, classes, train_set = labelled_data(cfg, rt)
+    resume_state = checkpoint.load(cfg.MODEL.RESUME) if cfg.MODEL.RESUME else None
+    logger = prepare_output(cfg, rt)  # only once the data and the checkpoint are known to be usable
     logger.info(f"{len(classes)} classes, {len(train_set)} training and {len(val_batches.loader.dataset)} "
                 f"validation videos, {train_set.short_videos()} shorter than one clip")
     cfg.defrost()
@@ -107,8 +108,8 @@ def train(cfg: CfgNode) -> None:
     session = Session(cfg, rt, model, optimizer, scheduler, rt.scaler(), logger)
     bare = session.bare_model
     labels = val_batches.loader.dataset.labels
-    if cfg.MODEL.RESUME:
-        resume(session, cfg.MODEL.RESUME)
+    if resume_state is not None:
+        resume(session, resume_state, cfg.MODEL.RESUME)
         if rt.main:
             logger.info(" ".join(f"{k.upper()} {v:.2f}" for k, v in evaluate(bare, val_batches, labels, rt).items()))
     fit(session, train_batches, supervised_step(model, outer, mixup, rt),
@@ -122,9 +123,9 @@ def validate_checkpoint(cfg: CfgNode) -> dict:
     if not cfg.MODEL.RESUME:
         raise ValueError("val_sup.py needs MODEL.RESUME <checkpoint>")
     rt = setup(cfg)
-    logger = prepare_output(cfg, rt, "config_test.yaml")
     _, val_batches, classes, _ = labelled_data(cfg, rt, need_train_batch=False)
     state = checkpoint.load(cfg.MODEL.RESUME)
+    logger = prepare_output(cfg, rt, "config_test.yaml")
     stored = checkpoint.stored_config(state)
     model = TSM(stored.MODEL.N_CLASSES, cfg.DATA.CLIP_LENGTH, cfg.MODEL.TSM_BASE)
     logger.info(f"loaded {cfg.MODEL.RESUME}: {model.load_state_dict(state['model'], strict=False)}")
