@@ -2,22 +2,18 @@
 import sys
 
 from src.synthetic.args import build_parser, validate
+from src.utils.cli import run_cli
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
+    args = build_parser().parse_args(argv)
+
+    def body() -> None:
         validate(args)
-    except ValueError as e:
-        parser.exit(2, f"{parser.prog}: error: {e}\n")
-    from src.synthetic.runner import run
-    try:
+        from src.synthetic.runner import run
         run(args)
-    except KeyboardInterrupt:
-        print("\nInterrupted: complete files are kept; run the same command again to resume.", file=sys.stderr)
-        return 130
-    return 0
+    return run_cli("generate_synthetic.py", body,
+                   "complete files are kept; run the same command again to resume.")
 
 
 if __name__ == "__main__":

@@ -1,16 +1,19 @@
 """Self-supervised pre-training: python train_ssl.py --cfg cfg/pretrain_ssl/tsm.yaml --opts DATA.DATASET uns-fractal"""
 import sys
 
-from src.train.cli import run
 from src.train.config import load
+from src.utils.cli import run_cli
+
+RESUME_HINT = "resume with --opts MODEL.RESUME <TRAIN.OUTPUT>/ckpt_last.pth"
 
 
 def main(argv: list[str] | None = None) -> int:
     def body() -> None:
-        cfg, _ = load(argv, "contrastive", "Self-supervised pre-training of TSM (MoCo, BYOL, SimCLR).")
-        from src.ssl.train import train
-        train(cfg)
-    return run("train_ssl.py", body)
+        cfg, _ = load(argv, "contrastive", "Self-supervised pre-training (MoCo, BYOL, SimCLR).")
+        from src.train.contrastive import ContrastiveTask
+        from src.train.engine import run
+        run(cfg, ContrastiveTask())
+    return run_cli("train_ssl.py", body, RESUME_HINT)
 
 
 if __name__ == "__main__":

@@ -1,19 +1,23 @@
 """Supervised training / fine-tuning: python train_sup.py --cfg cfg/hmdb51/tsm.yaml --opts TRAIN.OUTPUT out/hmdb51"""
 import sys
 
-from src.train.cli import run
 from src.train.config import load
+from src.utils.cli import run_cli
+
+RESUME_HINT = "resume with --opts MODEL.RESUME <TRAIN.OUTPUT>/ckpt_last.pth"
 
 
 def main(argv: list[str] | None = None) -> int:
     def body() -> None:
-        cfg, args = load(argv, "supervised", "Train TSM with labels (pre-training or fine-tuning).", preview=True)
-        from src.train.supervised import preview_augmentations, train
+        cfg, args = load(argv, "supervised", "Train a video model with labels (pre-training or fine-tuning).",
+                         preview=True)
+        from src.train.supervised import SupervisedTask, preview_augmentations
         if args.preview_aug:
             print(f"wrote {preview_augmentations(cfg, args.preview_aug)}")
         else:
-            train(cfg)
-    return run("train_sup.py", body)
+            from src.train.engine import run
+            run(cfg, SupervisedTask())
+    return run_cli("train_sup.py", body, RESUME_HINT)
 
 
 if __name__ == "__main__":

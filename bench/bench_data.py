@@ -1,6 +1,6 @@
 """Training-loader speed: clips/s of random 8-frame clips (stride 2) cropped to 112 px from fractal mp4s.
 
-python bench/bench_data.py [--videos 200] [--workers 2] [--batch 32] [--epochs 3] [--codec libx265] [--dir DIR]
+python -m bench.bench_data [--videos 200] [--workers 2] [--batch 32] [--epochs 3] [--codec libx265] [--dir DIR]
 Generates the videos with generate_synthetic.py (256 px) unless --dir holds a train/ folder already.
 """
 import argparse
@@ -11,17 +11,16 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import torch
 
-from src.data.clip_sampling import random_clip  # noqa: E402
-from src.data.dataset_folders import labelled_sets  # noqa: E402
-from src.data.decode import read_frames  # noqa: E402
-from src.data.datasets import ClipSpec  # noqa: E402
-from src.data.loaders import make_loader  # noqa: E402
-from src.transform.inner import TrainCrop, ValResizeCrop  # noqa: E402
+from src.data.clip_sampling import random_clip
+from src.data.dataset_folders import labelled_sets
+from src.data.decode import read_frames
+from src.data.datasets import ClipSpec
+from src.data.loaders import make_loader
+from src.transform.inner import TrainCrop, ValResizeCrop
 
 
 def make_videos(folder: Path, n: int, codec: str) -> None:

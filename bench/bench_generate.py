@@ -1,6 +1,6 @@
 """Generation speed of every --type: per stage on one core, and end to end through the CLI with --workers.
 
-python bench/bench_generate.py [--types fractal perlin octopus dead_leaves] [--videos 40] [--workers 2]
+python -m bench.bench_generate [--types fractal perlin octopus dead_leaves] [--videos 40] [--workers 2]
                                [--codec libx265] [--preset medium]
 """
 import argparse
@@ -13,12 +13,11 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from src.synthetic.args import TYPES, build_parser, validate  # noqa: E402
-from src.synthetic.generator import Degenerate  # noqa: E402
-from src.synthetic.generators import get_generator  # noqa: E402
-from src.synthetic.video_writer import write_video  # noqa: E402
+from src.synthetic.args import TYPES, build_parser, validate
+from src.synthetic.generator import Degenerate
+from src.synthetic.generators import get_generator
+from src.synthetic.video_writer import write_video
 
 
 def _cli(kind: str, *extra: str) -> list[str]:

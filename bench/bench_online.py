@@ -1,7 +1,7 @@
 """On-the-fly fractal clips (DATA.SOURCE fractal): clips/s the online source delivers, next to the file loader
 (bench/bench_data.py) and to what TSM training consumes (bench/bench_train.py).
 
-python bench/bench_online.py [--workers 2] [--batch 32] [--batches 10] [--size 112] [--classes 50]
+python -m bench.bench_online [--workers 2] [--batch 32] [--batches 10] [--size 112] [--classes 50]
 """
 import argparse
 import subprocess
@@ -11,13 +11,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from cfg.defaults import defaults  # noqa: E402
-from src.data.datasets import ClipSpec  # noqa: E402
-from src.data.loaders import make_loader  # noqa: E402
-from src.data.online import online_labelled  # noqa: E402
-from src.transform.inner import TrainCrop, ValResizeCrop  # noqa: E402
+from cfg.defaults import defaults
+from src.data.loaders import make_loader
+from src.train.supervised import labelled_datasets
 
 
 def main() -> None:
@@ -32,10 +29,11 @@ def main() -> None:
         subprocess.run([sys.executable, str(ROOT / "generate_synthetic.py"), "--type", "fractal", "--gen_param",
                         str(a.classes), "--dir_out", tmp], check=True, capture_output=True)
         cfg = defaults()
-        cfg.DATA.CLASS_PARAMS, cfg.DATA.IMG_SIZE = tmp, a.size
+        cfg.DATA.SOURCE, cfg.DATA.CLASS_PARAMS, cfg.DATA.IMG_SIZE = "fractal", tmp, a.size
         cfg.DATA.SAMPLES_PER_EPOCH = a.batch * (a.batches + 1)
-        spec = ClipSpec(clip_length=8, stride=2, val_min_steps=2, val_max_segs=1)
-        train, _, _ = online_labelled(cfg, spec, TrainCrop(a.size, 0.9), ValResizeCrop(a.size))
+        cfg.DATA.CLIP_LENGTH, cfg.DATA.STRIDE, cfg.DATA.VAL_MIN_STEPS, cfg.DATA.VAL_MAX_SEGS = 8, 2, 2, 1
+        cfg.AUG.MIN_SCALE = 0.9
+        train, _, _, _ = labelled_datasets(cfg)
         loader = make_loader(train, a.batch, a.workers, shuffle=True, drop_last=True, seed=0)
         clips, t0 = 0, None
         for i, (x, _) in enumerate(loader):
@@ -45,7 +43,7 @@ def main() -> None:
             clips += len(x)
         dt = time.perf_counter() - t0
     print(f"online fractal source, cpu, {a.workers} workers: {clips / dt:.1f} clips/s "
-          f"(8 frames rendered at {train.settings.res} px, cropped to {a.size} px)")
+          f"(8 frames rendered at {train.source.settings.res} px, cropped to {a.size} px)")
 
 
 if __name__ == "__main__":

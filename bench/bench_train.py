@@ -1,19 +1,16 @@
 """Training speed of TSM: clips/s of forward + backward + optimiser step on random clips, and whether the data
 loader keeps up (compare with bench/bench_data.py).
 
-python bench/bench_train.py [--base resnet50] [--batch 32] [--size 112] [--frames 8] [--steps 20] [--compile]
+python -m bench.bench_train [--base resnet50] [--batch 32] [--size 112] [--frames 8] [--steps 20] [--compile]
 CUDA: float16 autocast + GradScaler, channels-last. CPU: float32 (bfloat16 with --bf16).
 """
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from src.models.tsm import TSM  # noqa: E402
+from src.models.tsm import TSM
 
 
 def main() -> None:
@@ -31,7 +28,6 @@ def main() -> None:
     model = TSM(400, a.frames, a.base).to(device)
     if cuda:
         model = model.to(memory_format=torch.channels_last)
-        model.channels_last = True
     step_model = torch.compile(model) if a.compile else model
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
     dtype = torch.float16 if cuda else (torch.bfloat16 if a.bf16 else None)

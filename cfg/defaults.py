@@ -1,4 +1,5 @@
-"""Default configuration (spec/training.md §2). YAML files and --opts may only set keys that exist here."""
+"""Default configuration (keys explained in docs/training.md). YAML files and --opts may only set keys that exist
+here; keys of older configurations that nothing reads any more are accepted and ignored (the end of this file)."""
 from yacs.config import CfgNode as CN
 
 _C = CN()
@@ -8,7 +9,6 @@ _C.DEVICE = 0
 _C.DATA = CN()
 _C.DATA.IMG_SIZE = 112
 _C.DATA.CLIP_LENGTH = 8
-_C.DATA.N_CHANNELS = 3
 _C.DATA.ROOT = "data"
 _C.DATA.DATASET = "hmdb51"
 _C.DATA.EXTENSION = "avi"
@@ -17,7 +17,6 @@ _C.DATA.BATCH_SIZE_VAL = 4
 _C.DATA.STRIDE = 6
 _C.DATA.VAL_MIN_STEPS = 1
 _C.DATA.VAL_MAX_SEGS = 10
-_C.DATA.DECORD_N_THREADS = 1  # kept for config compatibility; OpenCV decodes with one thread per worker
 _C.DATA.TORCH_N_WORKERS = 8
 _C.DATA.SOURCE = "files"  # files: ROOT/DATASET; fractal: clips rendered while training (no files)
 _C.DATA.CLASS_PARAMS = None  # fractal source: folder of class files (--gen_param) for labelled clips
@@ -27,7 +26,6 @@ _C.DATA.RENDER_RES = 0  # fractal source: rendered frame side; 0 = IMG_SIZE·256
 _C.DATA.RENDER_DEVICE = "cpu"  # fractal source: cpu (loader workers)
 
 _C.TRAIN = CN()
-_C.TRAIN.MODE = "supervised"  # set by the script
 _C.TRAIN.OUTPUT = "out"
 _C.TRAIN.SSL_SCHEME = "moco"
 _C.TRAIN.EPOCH_START = 0
@@ -63,8 +61,8 @@ _C.MODEL = CN()
 _C.MODEL.RESUME = None
 _C.MODEL.ARCH = "tsm"
 _C.MODEL.KINETICS = None
-_C.MODEL.X3D_SIZE = "L"
 _C.MODEL.TSM_BASE = "resnet50"  # resnet50, resnet18 (small runs) or mobilenetv2
+_C.MODEL.DROPOUT = 0.8  # before the classifier
 
 _C.MOCO = CN()
 _C.MOCO.DIM = 128
@@ -98,6 +96,13 @@ _C.AUG.PROB_SHAKE = 0.0
 _C.AUG.PROB_ZOOM = 0.0
 _C.AUG.PROB_PERSPECTIVE = 0.0
 _C.AUG.PROB_CLONE = 0.0
+
+
+# Read by nothing: DECORD_N_THREADS (OpenCV decodes with one thread per worker), N_CHANNELS (always RGB),
+# X3D_SIZE (no X3D yet); MODE, N_CLASSES and STEPS_PER_EPOCH were written into config.yaml by older versions.
+for _key in ("DATA.DECORD_N_THREADS", "DATA.N_CHANNELS", "MODEL.X3D_SIZE", "TRAIN.MODE", "MODEL.N_CLASSES",
+             "STEPS_PER_EPOCH"):
+    _C.register_deprecated_key(_key)
 
 
 def defaults() -> CN:

@@ -1,4 +1,4 @@
-"""Outer augmentations (spec/augment.md §3-§6): shapes, value ranges, curriculum ends."""
+"""Outer augmentations (docs/augmentations.md): shapes, value ranges, curriculum ends."""
 import pytest
 import torch
 

@@ -1,8 +1,9 @@
-"""The renderer on known IFSs, framing, and post-processing (spec/generation.md §3.7-3.9)."""
+"""The renderer on known IFSs, framing, and post-processing (docs/generators.md)."""
 import numpy as np
 
 from src.synthetic.chaos_game import render_counts, selection_thresholds
-from src.synthetic.fractal import RenderSettings, find_windows, render_fractal, to_uint8
+from src.synthetic.fractal import find_windows, render_fractal, to_uint8
+from src.synthetic.generator import Settings
 from src.synthetic.framing import keep_box
 
 # Sierpinski triangle with corners (0,0), (1,0), (0,1) in (x=row, y=col) coordinates
@@ -78,13 +79,13 @@ def test_keep_box_keeps_the_requested_fraction():
     for keep in (0.5, 0.9, 0.99):
         top, bottom, left, right = keep_box(mask, keep)
         inside = mask[top:bottom + 1, left:right + 1].sum()
-        target = np.floor(keep * mask.sum())  # spec §3.8: peel while more than τ pixels remain
+        target = np.floor(keep * mask.sum())  # peel while more than τ pixels remain
         assert target - 128 < inside <= target
     assert keep_box(np.zeros((8, 8), bool), 0.9) == (0, 7, 0, 7)
 
 
 def test_framing_keeps_the_requested_fraction_of_mass():
-    cfg = RenderSettings(res=64, bs_point=64, iters=600, iter_b=600, iter_skip=20, thres_b=0.9, res_b=128)
+    cfg = Settings(res=64, bs_point=64, iters=600, iter_b=600, iter_skip=20, thres_b=0.9, res_b=128)
     weights = np.repeat(SIERPINSKI[None], 2, axis=0)
     windows = find_windows(weights, 0, cfg, np.random.default_rng(0), per_frame=False)
     wide = np.tile([-6.0, 6.0, -6.0, 6.0], (1, 1))
@@ -105,7 +106,7 @@ def test_uint8_frames_use_one_global_scale_per_video():
 
 
 def test_render_fractal_gives_uint8_frames():
-    cfg = RenderSettings(res=64, bs_point=64, iters=500, iter_b=400, iter_skip=20)
+    cfg = Settings(res=64, bs_point=64, iters=500, iter_b=400, iter_skip=20)
     weights = np.repeat(SIERPINSKI[None], 3, axis=0)
     frames = render_fractal(weights, 0, cfg, np.random.default_rng(0))
     assert frames.shape == (3, 64, 64) and frames.dtype == np.uint8 and frames.max() == 255

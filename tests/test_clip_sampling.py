@@ -1,4 +1,4 @@
-"""Which frames a clip takes (spec/datasets.md §5)."""
+"""Which frames a clip takes (docs/datasets.md)."""
 import numpy as np
 
 from src.data.clip_sampling import contrastive_clips, padded_clip, random_clip, span, validation_clips, validation_starts
@@ -34,7 +34,7 @@ def test_contrastive_pair_has_two_independent_starts():
 
 
 def test_validation_segment_count_formula():
-    # spec defaults T = 8, r = 6, m = 1, max 10: ≥ 52 frames → 10 evenly spaced clips, shorter → one per start
+    # defaults T = 8, r = 6, m = 1, max 10: ≥ 52 frames → 10 evenly spaced clips, shorter → one per start
     assert validation_starts(52, 8, 6, 1, 10) == list(range(10))
     assert validation_starts(47, 8, 6, 1, 10) == [0, 1, 2, 3, 4]  # k = floor((47−43)/1) + 1
     assert validation_starts(100, 8, 6, 1, 10) == [i * 6 for i in range(10)]  # q = floor(57/9) = 6

@@ -1,4 +1,4 @@
-"""Datasets and loaders over ROOT/DATASET/{train,val}/<class>/ folders (spec/datasets.md §2, §5)."""
+"""Datasets and loaders over ROOT/DATASET/{train,val}/<class>/ folders (docs/datasets.md)."""
 import numpy as np
 import pytest
 import torch
@@ -35,7 +35,7 @@ def test_files_are_found_recursively_and_sorted(dataset):
 def test_class_indices_come_from_sorted_training_class_names(dataset):
     train, val, classes = labelled_sets(dataset, "mp4", SPEC, TrainCrop(16, 0.5), ValResizeCrop(16), workers=1)
     assert classes == {"a": 0, "b": 1, "sub": 2}
-    assert dict(zip([f.name for f in train.files], train.labels)) == {"3.mp4": 0, "4.mp4": 2, "1.mp4": 1, "2.mp4": 1}
+    assert dict(zip([f.name for f in train.source.files], train.labels)) == {"3.mp4": 0, "4.mp4": 2, "1.mp4": 1, "2.mp4": 1}
     assert train.short_videos() == 1
 
 
@@ -79,7 +79,7 @@ def test_unreadable_videos_are_reported_once_and_skipped(dataset, capsys):
     (dataset / "train" / "a" / "broken.mp4").write_bytes(b"junk")
     train, _, _ = labelled_sets(dataset, "mp4", SPEC, TrainCrop(16, 0.5), ValResizeCrop(16), workers=1)
     assert "1 unreadable video(s) skipped" in capsys.readouterr().err and len(train) == 4
-    write(train.files[0], ramp_frames(2), "h264")  # the video shrinks after indexing: fails mid-epoch
+    write(train.source.files[0], ramp_frames(2), "h264")  # the video shrinks after indexing: fails mid-epoch
     batches = make_loader(train, batch_size=4, workers=0, shuffle=False)
     for _ in range(2):
         sizes = [len(c) for c, _ in batches]
@@ -100,6 +100,6 @@ def test_folder_problems_name_the_folder_and_the_fix(tmp_path, dataset):
 
 def test_gray_training_clip_has_three_equal_channels(dataset):
     train, _, _ = labelled_sets(dataset, "mp4", SPEC, TrainCrop(16, 0.5), ValResizeCrop(16), workers=1)
-    i = [f.name for f in train.files].index("3.mp4")
+    i = [f.name for f in train.source.files].index("3.mp4")
     clip, _ = train[i]
     assert clip.shape[0] == 3 and np.allclose(clip[0], clip[2], atol=2 / 255)

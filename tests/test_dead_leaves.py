@@ -1,4 +1,4 @@
-"""Dead-leaves videos (spec/generation.md §6) and the shapes they are drawn with."""
+"""Dead-leaves videos (docs/generators.md) and the shapes they are drawn with."""
 import argparse
 
 import numpy as np
@@ -18,7 +18,7 @@ def test_disc_and_square_have_their_areas():
     assert abs((canvas[..., 2] == 3).sum() / (2 * 40 ** 2) - 1) < 0.05  # square inscribed in the circle
 
 
-def test_class_coords_follow_the_spec_ranges():
+def test_class_coords_follow_the_documented_ranges():
     for seed in range(20):
         coords = sample_coords(np.random.default_rng(seed))
         n_frames, n_polygons, axes = coords.shape

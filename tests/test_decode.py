@@ -1,4 +1,4 @@
-"""Decoding real-world video formats and the cached frame-count index (spec/datasets.md §2)."""
+"""Decoding real-world video formats and the cached frame-count index (docs/datasets.md)."""
 import json
 
 import numpy as np
@@ -63,7 +63,7 @@ def test_frame_counts_are_cached_and_refreshed_when_a_file_changes(tmp_path, mon
 class _InProcess:
     """ProcessPoolExecutor stand-in that runs in this process, so a monkeypatched counter is seen."""
 
-    def __init__(self, workers):
+    def __init__(self, workers, initializer=None):
         pass
 
     def __enter__(self):

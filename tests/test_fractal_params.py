@@ -1,4 +1,4 @@
-"""Fractal parameter sampling and composition (spec/generation.md §3.1-3.5)."""
+"""Fractal parameter sampling and composition (docs/generators.md)."""
 import numpy as np
 import pytest
 
@@ -15,7 +15,7 @@ def test_sigma_factor_sums_to_alpha_within_its_range(n_maps):
     for _ in range(200):
         sigma = sample_sigmas(rng, n_maps)
         alpha = (sigma[:, 0] + 2 * sigma[:, 1]).sum()
-        # spec §3.2: α ~ U[(5+N)/2, (6+N)/2), σ1 >= σ2 >= 0, σ1 <= 1
+        # α ~ U[(5+N)/2, (6+N)/2), σ1 >= σ2 >= 0, σ1 <= 1
         assert (5 + n_maps) / 2 - 1e-9 <= alpha < (6 + n_maps) / 2 + 1e-9
         assert (sigma[:, 0] >= sigma[:, 1] - 1e-12).all() and (sigma >= -1e-12).all()
         assert (sigma[:, 0] <= 1 + 1e-9).all()
@@ -26,7 +26,7 @@ def test_sigma_factor_sums_to_alpha_within_its_range(n_maps):
 def test_default_variation_is_affine_half_the_time():
     rng = np.random.default_rng(0)
     draws = np.array([sample_variation(rng, [-1]) for _ in range(4000)])
-    assert abs((draws == 0).mean() - 0.5) < 0.03  # spec §3.1: probability 0.5
+    assert abs((draws == 0).mean() - 0.5) < 0.03  # probability 0.5
     assert set(draws[draws != 0]) == set(DEFAULT_NONLINEAR)
     assert set(sample_variation(rng, [1, 2]) for _ in range(100)) == {1, 2}
 
@@ -45,7 +45,7 @@ def test_video_params_have_the_class_file_layout():
 def test_constant_bias_in_a_fifth_of_videos():
     rng = np.random.default_rng(1)
     flags = [bool(sample_video_params(rng, [-1])["is_constant"]) for _ in range(1000)]
-    assert abs(np.mean(flags) - 0.2) < 0.04  # spec §3.1.7: probability 0.2
+    assert abs(np.mean(flags) - 0.2) < 0.04  # probability 0.2
 
 
 def test_composition_matches_the_matrix_product():

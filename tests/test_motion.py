@@ -1,4 +1,4 @@
-"""Timing curves (spec/generation.md §2)."""
+"""Timing curves (docs/generators.md)."""
 import numpy as np
 import pytest
 
@@ -49,7 +49,7 @@ def test_timing_shape_and_frame_count():
 def test_all_linear_timing_one_fifth_of_the_time():
     rng = np.random.default_rng(2)
     linear = [np.allclose(l, linear_ramp(len(l))[:, None]) for l in (sample_timing(rng, 4) for _ in range(2000))]
-    assert 0.17 < np.mean(linear) < 0.24  # spec §2.1: probability 0.2 (other branches are rarely exactly linear)
+    assert 0.17 < np.mean(linear) < 0.24  # probability 0.2 (other branches are rarely exactly linear)
 
 
 def test_multiplicative_curve_range():

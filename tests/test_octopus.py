@@ -1,4 +1,4 @@
-"""Octopus videos (spec/generation.md §5)."""
+"""Octopus videos (docs/generators.md)."""
 import argparse
 
 import numpy as np
@@ -8,7 +8,7 @@ from src.synthetic.class_files import ClassFileError, save_class
 from src.synthetic.octopus import POINTS, OctopusGenerator, compose, join, render, sample_params, to_pixels
 
 
-def test_class_parameters_follow_the_spec_ranges():
+def test_class_parameters_follow_the_documented_ranges():
     for seed in range(20):
         p = sample_params(np.random.default_rng(seed))
         n_limbs = int(p["n_limbs"])

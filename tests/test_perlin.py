@@ -1,4 +1,4 @@
-"""Perlin-noise videos (spec/generation.md §4)."""
+"""Perlin-noise videos (docs/generators.md)."""
 import argparse
 
 import numpy as np
@@ -7,7 +7,7 @@ from src.synthetic.perlin import FREQUENCIES, PerlinGenerator, fade, perlin_volu
 
 
 def reference_noise(g: np.ndarray, f_rows: int, f_cols: int, size: int, n_frames: int, i: int, j: int, t: int):
-    """The spec's voxel formula, written out for one voxel: 8 corner dot products blended rows → columns → time."""
+    """The voxel formula of docs/generators.md, written out for one voxel: 8 corner dot products blended rows → columns → time."""
     pu, pv, pw = i * f_rows / size, j * f_cols / size, t / n_frames
     ci, cj = int(pu), int(pv)
     u, v, w = pu - ci, pv - cj, pw

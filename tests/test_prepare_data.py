@@ -1,5 +1,5 @@
 """prepare_data.py end to end on tiny fixtures in each dataset's real archive and split format, served from
-127.0.0.1 (``--mirror``; Drive ids go through gdown) or given with ``--source`` (spec/datasets.md §1-4)."""
+127.0.0.1 (``--mirror``; Drive ids go through gdown) or given with ``--source`` (docs/datasets.md)."""
 import io
 import os
 import subprocess
@@ -235,6 +235,18 @@ def test_split_a_generated_labelled_set(tmp_path, clip_bytes):
 
 # --- Safety -----------------------------------------------------------------------------------------------------
 
+def test_a_split_that_leaves_a_class_without_training_videos_is_refused(tmp_path, clip_bytes):
+    for cls in ("a", "b", "c"):
+        for i in range(8):
+            (tmp_path / "gen" / cls).mkdir(parents=True, exist_ok=True)
+            (tmp_path / "gen" / cls / f"{i}.mp4").write_bytes(clip_bytes["mp4"])
+    done = prepare("--dataset", "mine", "--root", tmp_path / "data", "--from", tmp_path / "gen")
+    one_error_line(done, "has 8 videos: --val_per_class 10 leaves none for training; lower --val_per_class")
+    assert not (tmp_path / "data" / "mine" / "train").exists()
+    done = prepare("--dataset", "mine", "--root", tmp_path / "data", "--from", tmp_path / "gen", "--val_per_class", 5)
+    assert done.returncode == 0 and "warning: 15 validation and only 9 training videos" in done.stderr
+
+
 def test_corrupt_archive_exits_2_and_leaves_no_train_folder(tmp_path, clip_bytes):
     good = io.BytesIO()
     with zipfile.ZipFile(good, "w") as z:
@@ -256,6 +268,7 @@ def test_zip_slip_member_is_refused(tmp_path, clip_bytes):
         done = prepare("--dataset", "diving48", "--root", tmp_path / "data", "--mirror", server.url)
     one_error_line(done, "escaping the target folder ('../../evil.mp4'); refused")
     assert not list(tmp_path.rglob("evil.mp4")) and not (tmp_path / "data" / "diving48" / "train").exists()
+    assert not (tmp_path / "data" / "diving48" / ".work" / "extracted").exists()  # no empty folders left
 
 
 def test_checksum_mismatch_keeps_nothing(tmp_path):
@@ -272,8 +285,9 @@ def test_checksum_mismatch_keeps_nothing(tmp_path):
     (["--dataset", "sup-fractal", "--from", "."], "published one"),
     (["--dataset", "mine", "--from", "nowhere"], "is not a folder"),
     (["--dataset", "hmdb51", "--source", "nowhere"], "--source nowhere does not exist"),
+    (["--dataset", "hmdb51", "--root", "/proc/fractal-video-test"], "--root /proc/fractal-video-test is not writable"),
 ])
 def test_bad_arguments_exit_2_with_one_line(tmp_path, args, message):
-    done = prepare(*args, "--root", tmp_path / "data")
+    done = prepare("--root", tmp_path / "data", *args)  # a later --root wins
     one_error_line(done, message)
     assert not (tmp_path / "data").exists()

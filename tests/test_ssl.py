@@ -1,4 +1,4 @@
-"""Self-supervised training (spec/training.md §11): MoCo, BYOL, SimCLR and train_ssl.py end to end."""
+"""Self-supervised training (docs/training.md): MoCo, BYOL, SimCLR and train_ssl.py end to end."""
 import csv
 
 import pytest
@@ -7,11 +7,11 @@ from torch import nn
 
 from src.data.dataset_folders import unlabelled_set
 from src.data.datasets import ClipSpec
-from src.ssl.build import ssl_loss
 from src.ssl.byol import BYOL, target_momentum
 from src.ssl.moco import MoCo
 from src.ssl.simclr import SimCLR, simclr_targets
 from src.models.tsm import TSM
+from src.train.contrastive import ssl_loss
 from src.train.optim import param_groups
 from src.transform.inner import TrainCrop
 from train_helpers import TINY, make_dataset, run_script

@@ -1,5 +1,6 @@
-"""Configuration, schedules, optimiser groups, checkpoints and validation averaging (spec/training.md)."""
+"""Configuration, schedules, optimiser groups, checkpoints and validation averaging."""
 import glob
+import math
 
 import pytest
 import torch
@@ -7,20 +8,23 @@ import torch
 from cfg.defaults import defaults
 from src.models.tsm import TSM
 from src.train import checkpoint, optim
-from src.train.config import derive, merge
+from src.train.config import check, merge
+from src.train.plan import derive
 from src.train.metrics import topk_correct, video_probabilities
 
 
 @pytest.mark.parametrize("path", sorted(glob.glob("cfg/*/*.yaml")))
 def test_every_provided_yaml_merges(path):
     from pathlib import Path
-    cfg = derive(merge([Path(path)], None, [], "supervised"))
+    cfg = merge([Path(path)], None, [])
+    check(cfg, "supervised")
     assert cfg.DATA.DATASET
 
 
 def test_learning_rates_scale_with_the_batch_and_follow_the_opts():
-    cfg = derive(merge([], 3, ["DATA.BATCH_SIZE", "64", "AUG.PROB_BLUR", "0"], "supervised"))
-    assert cfg.TRAIN.LR_BASE == pytest.approx(1.6e-3) and cfg.DEVICE == 3 and cfg.AUG.PROB_BLUR == 0.0
+    cfg = merge([], 3, ["DATA.BATCH_SIZE", "64", "AUG.PROB_BLUR", "0"])
+    assert derive(cfg).lr_base == pytest.approx(1.6e-3) and cfg.DEVICE == 3 and cfg.AUG.PROB_BLUR == 0.0
+    assert cfg.TRAIN.LR_BASE == pytest.approx(8e-4)  # the configuration keeps what the user gave
 
 
 def _cfg(name: str, epochs=10, warmup=2):
@@ -30,28 +34,42 @@ def _cfg(name: str, epochs=10, warmup=2):
     return cfg
 
 
+def _lr(cfg, s, t):
+    return optim.learning_rate(cfg, derive(cfg), s, t)
+
+
 def test_schedules():
     s = 10  # steps per epoch: t_total 100, t_warm 20
     cos = _cfg("cosine")
-    assert optim.learning_rate(cos, s, 0) == pytest.approx(1e-6)
-    assert optim.learning_rate(cos, s, 10) == pytest.approx(1e-6 + 10 * (8e-4 - 1e-6) / 20)
-    assert optim.learning_rate(cos, s, 50) == pytest.approx(1e-5 + 0.5 * (8e-4 - 1e-5))  # t not shifted by warm-up
-    assert optim.learning_rate(cos, s, 100) == pytest.approx(1e-5)
-    assert optim.learning_rate(_cfg("step"), s, 65) == pytest.approx(8e-4 * 0.1 ** 2)
-    assert optim.learning_rate(_cfg("linear"), s, 100) == pytest.approx(0.01 * 8e-4)
+    assert _lr(cos, s, 0) == pytest.approx(1e-6)
+    assert _lr(cos, s, 10) == pytest.approx(1e-6 + 10 * (8e-4 - 1e-6) / 20)
+    assert _lr(cos, s, 50) == pytest.approx(1e-5 + 0.5 * (8e-4 - 1e-5))  # t not shifted by warm-up
+    assert _lr(cos, s, 100) == pytest.approx(1e-5)
+    assert _lr(_cfg("step"), s, 65) == pytest.approx(8e-4 * 0.1 ** 2)
+    assert _lr(_cfg("linear"), s, 100) == pytest.approx(0.01 * 8e-4)
+
+
+def test_a_warm_up_longer_than_a_fifth_of_the_run_is_shortened_and_said():
+    cfg = _cfg("cosine", epochs=2, warmup=10)  # the quickstart's short run with the default warm-up
+    plan = derive(cfg)
+    assert plan.warmup_epochs == pytest.approx(0.4)
+    assert _lr(cfg, 10, 4) == pytest.approx(1e-5 + 0.5 * (8e-4 - 1e-5) * (1 + math.cos(math.pi * 4 / 20)))  # past it
+    assert any("warm-up shortened from TRAIN.EPOCHS_WARMUP 10 to 0.4 epochs" in n for n in plan.notes(cfg))
+    assert len(derive(_cfg("cosine", epochs=100, warmup=10)).notes(cfg)) == 1  # a long run keeps its warm-up
 
 
 def test_step_s_trains_with_the_rate_of_t_equals_s():
     cfg = _cfg("cosine")
     model = torch.nn.Linear(2, 2)
-    opt = optim.build_optimizer(cfg, model)
-    sched = optim.build_scheduler(cfg, opt, 10)
+    plan = derive(cfg)
+    opt = optim.build_optimizer(cfg, plan, model)
+    sched = optim.build_scheduler(cfg, plan, opt, 10)
     seen = []
     for _ in range(25):
         seen.append(opt.param_groups[0]["lr"])
         opt.step()
         sched.step()
-    assert seen == pytest.approx([optim.learning_rate(cfg, 10, t) for t in range(25)])
+    assert seen == pytest.approx([_lr(cfg, 10, t) for t in range(25)])
 
 
 def test_no_weight_decay_on_1d_parameters_and_biases():
@@ -63,10 +81,13 @@ def test_no_weight_decay_on_1d_parameters_and_biases():
 def test_checkpoint_round_trip_under_weights_only(tmp_path):
     cfg = defaults()
     model = TSM(3, 4, "resnet18")
-    opt = optim.build_optimizer(cfg, model)
+    plan = derive(cfg)
+    opt = optim.build_optimizer(cfg, plan, model)
     for epoch in range(7):
-        checkpoint.save(tmp_path, epoch, cfg, model, opt, optim.build_scheduler(cfg, opt, 5), keep=5)
-    assert sorted(p.name for p in tmp_path.glob("*.pth")) == [f"ckpt_epoch_{e}.pth" for e in range(2, 7)]
+        checkpoint.save(tmp_path, epoch, cfg, model, {"task": "supervised"}, opt,
+                        optim.build_scheduler(cfg, plan, opt, 5), keep=5)
+    assert sorted(p.name for p in tmp_path.glob("ckpt_epoch_*.pth")) == [f"ckpt_epoch_{e}.pth" for e in range(2, 7)]
+    assert (tmp_path / "ckpt_last.pth").samefile(tmp_path / "ckpt_epoch_6.pth")  # a stable name, no extra disk
     state = checkpoint.load(tmp_path / "ckpt_epoch_6.pth")
     assert checkpoint.stored_config(state).TRAIN.LR_BASE == cfg.TRAIN.LR_BASE
     assert all(torch.equal(state["model"][k], v) for k, v in model.state_dict().items())

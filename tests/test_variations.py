@@ -1,4 +1,4 @@
-"""Variations against hand-computed values (spec/generation.md §3.6)."""
+"""Variations against hand-computed values (docs/generators.md)."""
 import math
 
 import numpy as np
@@ -48,7 +48,7 @@ EXPECTED = {
 
 
 def test_every_listed_id_has_a_hand_computed_value():
-    # spec §1.1: available ids {0,1,…,22,27,28,29,31,42,44,45,48}
+    # available ids {0,1,…,22,27,28,29,31,42,44,45,48}
     assert set(EXPECTED) == set(V.IDS) == set(range(23)) | {27, 28, 29, 31, 42, 44, 45, 48}
 
 

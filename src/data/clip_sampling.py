@@ -1,4 +1,4 @@
-"""Which frames a clip takes (spec/datasets.md §5): T frames every r-th, padded with the last frame when short."""
+"""Which frames a clip takes (docs/datasets.md): T frames every r-th, padded with the last frame when short."""
 import numpy as np
 
 
@@ -35,7 +35,7 @@ def contrastive_clips(n_frames: int, clip_length: int, stride: int, rng: np.rand
 
 
 def validation_starts(n_frames: int, clip_length: int, stride: int, min_steps: int, max_segs: int) -> list[int]:
-    """Segment starts of a video that is at least one clip long (spec §5.3)."""
+    """Segment starts of a video that is at least one clip long."""
     room = n_frames - span(clip_length, stride)
     if max_segs == 1:
         return [0]

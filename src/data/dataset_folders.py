@@ -1,9 +1,10 @@
-"""Datasets from ``ROOT/DATASET/{train,val}/<class>/`` folders, with cached frame counts (spec/datasets.md §2)."""
+"""Datasets from ``ROOT/DATASET/{train,val}/<class>/`` folders, with cached frame counts (docs/datasets.md)."""
 import sys
 from pathlib import Path
 
 from .datasets import ClipSpec, ContrastivePairs, TrainClips, ValidationClips
 from .frame_index import UNREADABLE, frame_counts
+from .sources import VideoFiles
 from .video_files import DatasetError, labelled_split, require_videos
 
 
@@ -11,8 +12,8 @@ def _hint(folder: Path) -> str:
     return f"prepare it with: python prepare_data.py --dataset {folder.name} --root {folder.parent}"
 
 
-def _readable(root: Path, files: list[Path], labels: list[int], workers: int | None):
-    """Drop videos that cannot be decoded (listed once on stderr); returns files, labels and frame counts."""
+def _readable(root: Path, files: list[Path], labels: list[int] | None, workers: int | None) -> VideoFiles:
+    """The videos that can be decoded (the others are listed once on stderr), with their frame counts."""
     counts = frame_counts(root, files, workers)
     bad = [f for f, n in zip(files, counts) if n == UNREADABLE]
     if bad:
@@ -20,7 +21,8 @@ def _readable(root: Path, files: list[Path], labels: list[int], workers: int | N
     keep = [i for i, n in enumerate(counts) if n != UNREADABLE]
     if not keep:
         raise DatasetError(f"no readable video under {root}; the files are not videos OpenCV/ffmpeg can decode")
-    return [files[i] for i in keep], [labels[i] for i in keep], [counts[i] for i in keep]
+    return VideoFiles([files[i] for i in keep], [counts[i] for i in keep],
+                      None if labels is None else [labels[i] for i in keep])
 
 
 def labelled_sets(folder: Path, extension: str, spec: ClipSpec, train_transform, val_transform,
@@ -29,10 +31,8 @@ def labelled_sets(folder: Path, extension: str, spec: ClipSpec, train_transform,
     hint = _hint(folder)
     train_files, train_labels, classes = labelled_split(folder, "train", extension, hint=hint)
     val_files, val_labels, _ = labelled_split(folder, "val", extension, classes, hint=hint)
-    files, labels, counts = _readable(folder, train_files, train_labels, workers)
-    train = TrainClips(files, counts, spec, train_transform, labels)
-    files, labels, counts = _readable(folder, val_files, val_labels, workers)
-    val = ValidationClips(files, counts, spec, val_transform, labels)
+    train = TrainClips(_readable(folder, train_files, train_labels, workers), spec, train_transform)
+    val = ValidationClips(_readable(folder, val_files, val_labels, workers), spec, val_transform)
     return train, val, classes
 
 
@@ -40,5 +40,4 @@ def unlabelled_set(folder: Path, extension: str, spec: ClipSpec, transform,
                    workers: int | None = None) -> ContrastivePairs:
     """Contrastive pairs of every video anywhere below ``folder`` (labels: index in the sorted file list)."""
     files = require_videos(folder, extension, _hint(folder))
-    files, _, counts = _readable(folder, files, list(range(len(files))), workers)
-    return ContrastivePairs(files, counts, spec, transform)
+    return ContrastivePairs(_readable(folder, files, None, workers), spec, transform)

@@ -1,20 +1,19 @@
-"""Clip datasets (spec/datasets.md §5): random training clips, multi-clip validation, contrastive pairs.
+"""Clip datasets over a frame source (``sources.py``): random training clips, multi-clip validation, contrastive
+pairs. The clip rules are in docs/datasets.md.
 
-A video that fails to decode mid-epoch does not crash the epoch: the item comes back as ``Unreadable`` and the
-loader (``loaders.py``) drops it from the batch, reports its path once and counts it.
+A video that fails mid-epoch does not crash the epoch: the item comes back as ``Unreadable`` and the loader
+(``loaders.py``) drops it from the batch, reports it once and counts it.
 """
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Callable
-
 import contextlib
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
 from .clip_sampling import contrastive_clips, random_clip, span, validation_clips
-from .decode import DecodeError, read_frames
+from .sources import FrameSource, Pick, SourceError
 
 Transform = Callable[[torch.Tensor], torch.Tensor]
 
@@ -40,11 +39,6 @@ class Unreadable:
     reason: str
 
 
-def _key(key) -> tuple[int, int | None]:
-    """Items are addressed by index or by (index, seed) from ``EpochSampler``."""
-    return key if isinstance(key, tuple) else (key, None)
-
-
 @contextlib.contextmanager
 def item_randomness(seed: int | None):
     """Yields the NumPy stream of one item; inside, torch's RNG (used by the random crop) is seeded with ``seed``
@@ -57,75 +51,69 @@ def item_randomness(seed: int | None):
         yield np.random.default_rng(seed)
 
 
-def _load(path: Path, indices: np.ndarray) -> torch.Tensor:
-    """Frames as [3, T, H, W] uint8."""
-    return torch.from_numpy(read_frames(path, indices.tolist())).permute(3, 0, 1, 2)
+class ClipDataset(Dataset):
+    """Items addressed by index or by (index, seed) from ``EpochSampler``."""
 
+    def __init__(self, source: FrameSource, spec: ClipSpec, transform: Transform):
+        self.source, self.spec, self.transform = source, spec, transform
 
-class VideoDataset(Dataset):
-    """Videos with their frame counts (and class labels for labelled sets)."""
-
-    def __init__(self, files: list[Path], counts: list[int], spec: ClipSpec, transform: Transform,
-                 labels: list[int] | None = None):
-        self.files, self.counts, self.spec, self.transform = files, counts, spec, transform
-        self.labels = labels if labels is not None else list(range(len(files)))
+    @property
+    def labels(self) -> list[int]:
+        return self.source.labels
 
     def __len__(self) -> int:
-        return len(self.files)
+        return len(self.source)
 
     def short_videos(self) -> int:
-        """How many videos are shorter than one clip (they are padded with their last frame)."""
-        return sum(n < self.spec.span for n in self.counts)
-
-
-class TrainClips(VideoDataset):
-    """One random clip per video: (clip [3, T, S, S], class index)."""
+        return self.source.short_videos(self.spec.span)
 
     def __getitem__(self, key):
-        (i, seed), s = _key(key), self.spec
+        i, seed = key if isinstance(key, tuple) else (key, None)
         with item_randomness(seed) as rng:
             try:
-                clip = _load(self.files[i], random_clip(self.counts[i], s.clip_length, s.stride, rng))
-            except DecodeError as e:
-                return Unreadable(str(self.files[i]), str(e))
-            return self.transform(clip), self.labels[i]
+                return self.item(i, rng)
+            except SourceError as e:
+                return Unreadable(self.source.name(i), str(e))
+
+    def frames(self, i: int, pick: Pick, rng: np.random.Generator) -> torch.Tensor:
+        return self.source.frames(i, pick, rng)
+
+    def item(self, i: int, rng: np.random.Generator):
+        raise NotImplementedError
 
 
-class ContrastivePairs(VideoDataset):
-    """Two independently placed and cropped clips of one video: ([2, 3, T, S, S], file index)."""
+class TrainClips(ClipDataset):
+    """One random clip per video: (clip [3, T, S, S], label)."""
 
-    def __getitem__(self, key):
-        (i, seed), s = _key(key), self.spec
-        with item_randomness(seed) as rng:
-            clips = contrastive_clips(self.counts[i], s.clip_length, s.stride, rng)
-            try:
-                frames = _load(self.files[i], clips.reshape(-1))
-            except DecodeError as e:
-                return Unreadable(str(self.files[i]), str(e))
-            views = frames.reshape(3, 2, s.clip_length, *frames.shape[2:]).transpose(0, 1)
-            return torch.stack([self.transform(v) for v in views]), i
+    def item(self, i, rng):
+        s = self.spec
+        clip = self.frames(i, lambda n: random_clip(n, s.clip_length, s.stride, rng), rng)
+        return self.transform(clip), self.labels[i]
 
 
-class ValidationClips(VideoDataset):
+class ContrastivePairs(ClipDataset):
+    """Two independently placed and cropped clips of one video: ([2, 3, T, S, S], video index)."""
+
+    def item(self, i, rng):
+        s = self.spec
+        views = self.frames(i, lambda n: contrastive_clips(n, s.clip_length, s.stride, rng), rng).transpose(0, 1)
+        return torch.stack([self.transform(v) for v in views]), i
+
+
+class ValidationClips(ClipDataset):
     """Every validation segment of a video, transformed together: (clips [S, 3, T, H, W], labels [S], ids [S])."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        s = self.spec
-        self.segments = [validation_clips(n, s.clip_length, s.stride, s.val_min_steps, s.val_max_segs)
-                         for n in self.counts]
-        if self.counts and all(n < s.span for n in self.counts):
-            raise ValueError(f"every validation video is shorter than one clip ({s.span} frames); "
+    def __init__(self, source: FrameSource, spec: ClipSpec, transform: Transform):
+        super().__init__(source, spec, transform)
+        if len(source) and source.short_videos(spec.span) == len(source):
+            raise ValueError(f"every validation video is shorter than one clip ({spec.span} frames); "
                              "lower DATA.STRIDE or DATA.CLIP_LENGTH")
 
-    def __getitem__(self, key):
-        i, _ = _key(key)
-        segments = self.segments[i]
-        n_segs, length = segments.shape
-        try:
-            frames = _load(self.files[i], segments.reshape(-1))
-        except DecodeError as e:
-            return Unreadable(str(self.files[i]), str(e))
-        clips = self.transform(frames)  # [3, S·T, H, W]: one spatial transform for all segments
-        clips = clips.reshape(clips.shape[0], n_segs, length, *clips.shape[2:]).transpose(0, 1)
+    def item(self, i, rng):
+        s = self.spec
+        segments = self.frames(i, lambda n: validation_clips(n, s.clip_length, s.stride, s.val_min_steps,
+                                                             s.val_max_segs), rng)  # [3, S, T, H, W]
+        n_segs = segments.shape[1]
+        clips = self.transform(segments.reshape(3, -1, *segments.shape[3:]))  # one spatial transform for all
+        clips = clips.reshape(clips.shape[0], n_segs, s.clip_length, *clips.shape[2:]).transpose(0, 1)
         return clips, torch.full((n_segs,), self.labels[i]), torch.full((n_segs,), i)

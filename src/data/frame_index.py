@@ -12,6 +12,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ..utils.atomic import atomic_path
+from ..utils.threads import before_workers, single_threaded_worker, usable_cores
 from .decode import DecodeError, count_frames
 
 INDEX_NAME = ".frame_counts.json"
@@ -47,9 +48,10 @@ def frame_counts(root: Path, files: list[Path], workers: int | None = None) -> l
     signatures = [_signature(f) for f in files]
     todo = [i for i, (k, sig) in enumerate(zip(keys, signatures)) if cached.get(k, [None])[:2] != sig]
     if todo:
-        workers = workers or os.cpu_count() or 1
+        workers = workers or usable_cores()
         paths = [str(files[i]) for i in todo]
-        with ProcessPoolExecutor(workers) as pool:
+        before_workers()
+        with ProcessPoolExecutor(workers, initializer=single_threaded_worker) as pool:
             counts = list(tqdm(pool.map(_count, paths, chunksize=16), total=len(paths), unit="video",
                                desc=f"counting frames in {root}", dynamic_ncols=True))
         for i, n in zip(todo, counts):

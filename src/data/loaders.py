@@ -7,6 +7,7 @@ from typing import Iterator
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler, default_collate
 
+from ..utils.threads import before_workers, single_threaded_worker
 from .datasets import Unreadable
 
 
@@ -21,10 +22,14 @@ def collate_readable(items: list, concatenate: bool = False):
 
 
 class Batches:
-    """Iterates a DataLoader built with ``collate_readable``; counts skipped videos in ``skipped``."""
+    """Iterates a DataLoader built with ``collate_readable``; counts skipped videos in ``skipped``.
 
-    def __init__(self, loader: DataLoader):
-        self.loader, self.skipped, self._reported = loader, 0, set()
+    A batch whose every video failed comes out as None (with ``complete_only``: any failed video), so that a
+    distributed training loop can skip the step on every rank together.
+    """
+
+    def __init__(self, loader: DataLoader, complete_only: bool = False):
+        self.loader, self.skipped, self._reported, self.complete_only = loader, 0, set(), complete_only
 
     def set_epoch(self, epoch: int) -> None:
         self.loader.sampler.set_epoch(epoch)
@@ -39,8 +44,7 @@ class Batches:
                 if item.path not in self._reported:
                     self._reported.add(item.path)
                     print(f"warning: skipping unreadable video {item.path} ({item.reason})", file=sys.stderr)
-            if batch is not None:
-                yield batch
+            yield None if self.complete_only and bad else batch
 
 
 class EpochSampler(Sampler):
@@ -66,12 +70,15 @@ class EpochSampler(Sampler):
 
 
 def make_loader(dataset: Dataset, batch_size: int, workers: int, shuffle: bool, drop_last: bool = False,
-                seed: int = 0, concatenate: bool = False, rank: int = 0, world: int = 1) -> Batches:
+                seed: int = 0, concatenate: bool = False, rank: int = 0, world: int = 1,
+                complete_only: bool = False) -> Batches:
     """A DataLoader over an ``EpochSampler``, with persistent workers and pinned memory on CUDA."""
     sampler = EpochSampler(len(dataset), shuffle, seed, rank, world)
+    if workers > 0:
+        before_workers()
     generator = torch.Generator().manual_seed(seed)  # the loader's own seed draws leave the global RNG alone
     return Batches(DataLoader(
         dataset, batch_size=batch_size, sampler=sampler, drop_last=drop_last, num_workers=workers, generator=generator,
         collate_fn=functools.partial(collate_readable, concatenate=concatenate),
         pin_memory=torch.cuda.is_available(), persistent_workers=workers > 0,
-        prefetch_factor=4 if workers > 0 else None))
+        prefetch_factor=4 if workers > 0 else None, worker_init_fn=single_threaded_worker), complete_only)

@@ -1,4 +1,4 @@
-"""Finding videos on disk (spec/datasets.md §2): recursive by extension, sorted by path, class = parent folder."""
+"""Finding videos on disk (docs/datasets.md): recursive by extension, sorted by path, class = parent folder."""
 import os
 from pathlib import Path
 

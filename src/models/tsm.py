@@ -1,5 +1,5 @@
 """TSM: a 2-D torchvision backbone run on every frame, temporal shift in every residual block, mean consensus
-(spec/training.md §4.1). The module layout follows the official TSM code (``base_model``, ``new_fc``,
+(docs/training.md, "Models"). The module layout follows the official TSM code (``base_model``, ``new_fc``,
 ``conv1.net``) so its Kinetics checkpoints load by name."""
 import torch
 from torch import nn
@@ -26,18 +26,23 @@ def _shift_mobilenet(net: nn.Module, n_segment: int) -> None:
             block.conv[0] = TemporalShift(block.conv[0], n_segment)
 
 
-def build_backbone(name: str, n_segment: int) -> tuple[nn.Module, int]:
+BASES = ("resnet50", "resnet18", "mobilenetv2")
+
+
+def build_backbone(name: str, n_segment: int, dropout: float = DROPOUT) -> tuple[nn.Module, int]:
     """Randomly initialised backbone with its classifier replaced by dropout; returns it and its feature size."""
+    if name not in BASES:
+        raise ValueError(f"unknown TSM base {name!r}; choose one of {', '.join(BASES)}")
     if name == "mobilenetv2":
         net = models.mobilenet_v2(weights=None)
         _shift_mobilenet(net, n_segment)
         dim = net.classifier[-1].in_features
-        net.classifier = nn.Dropout(DROPOUT)
+        net.classifier = nn.Dropout(dropout)
         return net, dim
     net = {"resnet50": models.resnet50, "resnet18": models.resnet18}[name](weights=None)
     _shift_resnet(net, n_segment)
     dim = net.fc.in_features
-    net.fc = nn.Dropout(DROPOUT)
+    net.fc = nn.Dropout(dropout)
     return net, dim
 
 
@@ -51,12 +56,18 @@ def make_head(dim: int, n_classes: int, mlp: bool) -> nn.Module:
 class TSM(nn.Module):
     """[B, C, T, H, W] clips → [B, n_classes] logits (mean of the per-frame logits)."""
 
-    def __init__(self, n_classes: int, n_segment: int = 8, base: str = "resnet50", mlp_head: bool = False):
+    def __init__(self, n_classes: int, n_segment: int = 8, base: str = "resnet50", mlp_head: bool = False,
+                 dropout: float = DROPOUT):
         super().__init__()
         self.n_segment = n_segment
-        self.channels_last = False  # set on CUDA: the 2-D backbone runs faster in channels-last memory format
-        self.base_model, self.feature_dim = build_backbone(base, n_segment)
+        self.base_model, self.feature_dim = build_backbone(base, n_segment, dropout)
         self.new_fc = make_head(self.feature_dim, n_classes, mlp_head)
+
+    @property
+    def channels_last(self) -> bool:
+        """True once the model was moved with ``.to(memory_format=torch.channels_last)``: frames follow."""
+        first = next(self.base_model.parameters())
+        return not first.is_contiguous() and first.is_contiguous(memory_format=torch.channels_last)
 
     def replace_head(self, n_classes: int, mlp: bool = False) -> None:
         self.new_fc = make_head(self.feature_dim, n_classes, mlp)

@@ -1,8 +1,9 @@
-"""Command line of prepare_data.py (spec/datasets.md §1) and its validation."""
+"""Command line of prepare_data.py (docs/datasets.md) and its validation."""
 import argparse
 from pathlib import Path
 
-from ..synthetic.args import OneLineParser
+from ..utils.atomic import writable_folder
+from ..utils.cli import OneLineParser
 from .synthetic import load_table
 
 REAL = ("hmdb51", "ucf101", "diving48", "egtea", "volleyball", "scenes")
@@ -39,4 +40,6 @@ def validate(args: argparse.Namespace) -> argparse.Namespace:
                          "or give --from DIR for a generated set")
     if args.source is not None and not args.source.exists():
         raise ValueError(f"--source {args.source} does not exist")
+    if not writable_folder(args.root):
+        raise ValueError(f"--root {args.root} is not writable (read-only or no permission); choose another folder")
     return args

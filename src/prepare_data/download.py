@@ -20,7 +20,7 @@ RETRIES = 5
 TIMEOUT = 60
 
 
-class DownloadError(Exception):
+class DownloadError(ValueError):
     """A source that could not be fetched or verified."""
 
 

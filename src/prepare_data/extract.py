@@ -12,7 +12,7 @@ RAR_MAGIC = b"Rar!\x1a\x07"
 RAR_TOOLS = ("unrar", "7z", "7zz", "bsdtar")
 
 
-class ArchiveError(Exception):
+class ArchiveError(ValueError):
     """An archive that is corrupt, unsafe, or needs a tool that is missing."""
 
 

@@ -1,4 +1,4 @@
-"""HMDB51, split 1 (spec/datasets.md §3.1): a RAR of 51 class RARs plus the official split files."""
+"""HMDB51, split 1 (docs/datasets.md): a RAR of 51 class RARs plus the official split files."""
 from pathlib import Path
 
 from .workspace import PrepareError, Source, Workspace

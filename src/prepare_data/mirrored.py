@@ -1,4 +1,4 @@
-"""Datasets whose Google Drive mirror is already in train/val(/test) layout (spec/datasets.md §3.3-3.5)."""
+"""Datasets whose Google Drive mirror is already in train/val(/test) layout (docs/datasets.md)."""
 from pathlib import Path
 
 from .workspace import SPLITS, PrepareError, Source, Workspace

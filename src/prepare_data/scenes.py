@@ -1,4 +1,4 @@
-"""Dynamic scenes / YUP++ (spec/datasets.md §3.6): 10 % train / 90 % val split 1."""
+"""Dynamic scenes / YUP++ (docs/datasets.md): 10 % train / 90 % val split 1."""
 from .workspace import PrepareError, Source, Workspace
 
 ARCHIVE = Source.http("https://vision.eecs.yorku.ca/WebShare/YUP++.zip")

@@ -1,4 +1,4 @@
-"""Synthetic datasets: the Google Drive archives of the paper (spec/datasets.md §4) and sets generated here.
+"""Synthetic datasets: the Google Drive archives of the paper (docs/datasets.md) and sets generated here.
 
 Archive folders and class names are ordered naturally (``2`` before ``10``, ``17-4`` before ``100-0``); the
 original sorted them as strings, which decided which files and classes were kept.
@@ -58,7 +58,12 @@ def split_labelled(files: list[str], n_train: int | None, n_classes: int | None,
     sequence = [by_class[c][i] for i in range(longest) for c in names if i < len(by_class[c])]
     n_val = val_per_class * len(names)
     end = None if n_train is None else n_val + n_train
-    return sequence[:n_val], sequence[n_val:end]
+    val, train = sequence[:n_val], sequence[n_val:end]
+    if len(val) > len(train):
+        print(f"warning: {len(val)} validation and only {len(train)} training videos (--val_per_class "
+              f"{val_per_class} of {len(sequence)} videos in {len(names)} classes); lower --val_per_class to "
+              "train on more", file=sys.stderr)
+    return val, train
 
 
 def print_statistics(split: str, files: list[str]) -> None:
@@ -105,4 +110,11 @@ def prepare_generated(ws: Workspace, folder: Path, extension: str, val_per_class
     if not found:
         raise PrepareError(f"--from {folder} holds no *.{extension} videos; generate them with "
                            "generate_synthetic.py --dir_in CLASSES --dir_out DIR")
+    sizes: dict[str, int] = {}
+    for f in found:
+        sizes[f.parent.name] = sizes.get(f.parent.name, 0) + 1
+    starved = sorted(c for c, n in sizes.items() if n <= val_per_class)
+    if starved:
+        raise PrepareError(f"class {starved[0]} of --from {folder} has {sizes[starved[0]]} videos: --val_per_class "
+                           f"{val_per_class} leaves none for training; lower --val_per_class or generate more videos")
     place_split(ws, {f.relative_to(folder).as_posix(): f for f in found}, None, None, val_per_class)

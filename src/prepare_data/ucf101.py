@@ -1,4 +1,4 @@
-"""UCF101, split 1 (spec/datasets.md §3.2): one flat folder of videos plus the official split lists."""
+"""UCF101, split 1 (docs/datasets.md): one flat folder of videos plus the official split lists."""
 from .workspace import PrepareError, Source, Workspace
 
 VIDEOS = Source.http("http://storage.googleapis.com/thumos14_files/UCF101_videos.zip")

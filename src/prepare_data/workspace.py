@@ -21,7 +21,7 @@ DONE_MARK = ".prepared.json"
 SPLITS = ("train", "val", "test")
 
 
-class PrepareError(Exception):
+class PrepareError(ValueError):
     """A problem the user can fix (the message says how)."""
 
 
@@ -99,6 +99,7 @@ class Workspace:
             extract(archive, dest)
         except ArchiveError as e:
             shutil.rmtree(dest, ignore_errors=True)
+            _remove_empty_parents(dest.parent, self.folder.parent)
             if downloaded:
                 archive.unlink(missing_ok=True)
                 raise ArchiveError(f"{e}; deleted the download, run again to fetch it anew") from None
@@ -138,6 +139,13 @@ class Workspace:
             tmp.write_text(json.dumps(summary))
         shutil.rmtree(self.work, ignore_errors=True)
         return summary
+
+
+def _remove_empty_parents(folder: Path, stop: Path) -> None:
+    """Remove ``folder`` and its parents below ``stop`` while they are empty (what a refused archive left)."""
+    while folder != stop and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
 
 
 def _stem(name: str) -> str:

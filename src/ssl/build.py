@@ -1,34 +1,35 @@
-"""Self-supervised models from a configuration, and their encoders for fine-tuning (spec/training.md §10, §11)."""
+"""Self-supervised models around an encoder, and the encoder a fine-tuning starts from (docs/training.md,
+"Self-supervised pre-training")."""
 import copy
+from typing import Callable
 
-import torch
-import torch.nn.functional as nnf
 from torch import nn
 from yacs.config import CfgNode
 
-from ..models.tsm import TSM
-from ..train.metrics import topk_correct
-from .byol import BYOL, byol_loss
+from .byol import BYOL
 from .moco import MoCo
 from .simclr import SimCLR
 
+# make_encoder(output dimension, MLP projection head?) -> a backbone from the model registry
+EncoderFactory = Callable[[int, bool], nn.Module]
 
-def ssl_model(cfg: CfgNode, total_steps: int, base: str | None = None, clip_length: int | None = None) -> nn.Module:
-    """MoCo, BYOL or SimCLR around a TSM encoder with an MLP (or linear) projection head."""
-    base, clip_length = base or cfg.MODEL.TSM_BASE, clip_length or cfg.DATA.CLIP_LENGTH
-    scheme = cfg.TRAIN.SSL_SCHEME.lower()
+
+def ssl_model(cfg: CfgNode, make_encoder: EncoderFactory, total_steps: int) -> nn.Module:
+    """MoCo, BYOL or SimCLR (``cfg.TRAIN.SSL_SCHEME``, head sizes from its section) around ``make_encoder``."""
+    scheme = cfg.TRAIN.SSL_SCHEME
     if scheme == "moco":
         m = cfg.MOCO
-        return MoCo(TSM(m.DIM, clip_length, base, m.MLP_HEAD), m.DIM, m.K, m.M, m.T)
+        return MoCo(make_encoder(m.DIM, m.MLP_HEAD), m.DIM, m.K, m.M, m.T)
     if scheme == "byol":
         b = cfg.BYOL
-        return BYOL(TSM(b.D_OUTPUT, clip_length, base, mlp_head=True), b.D_OUTPUT, b.D_HIDDEN, b.EMA_WEIGHT,
-                    total_steps)
-    s = cfg.SIMCLR
-    return SimCLR(TSM(s.DIM, clip_length, base, s.MLP_HEAD), s.T)
+        return BYOL(make_encoder(b.D_OUTPUT, True), b.D_OUTPUT, b.D_HIDDEN, b.EMA_WEIGHT, total_steps)
+    if scheme == "simclr":
+        s = cfg.SIMCLR
+        return SimCLR(make_encoder(s.DIM, s.MLP_HEAD), s.T)
+    raise ValueError(f"unknown TRAIN.SSL_SCHEME {scheme!r}; choose moco, byol or simclr")
 
 
-def encoder_of(model: nn.Module) -> TSM:
+def encoder_of(model: nn.Module) -> nn.Module:
     """The encoder a fine-tuning starts from: MoCo's query encoder, BYOL's online encoder, SimCLR's encoder."""
     for name in ("encoder_q", "online", "encoder"):
         if hasattr(model, name):
@@ -36,18 +37,10 @@ def encoder_of(model: nn.Module) -> TSM:
     raise TypeError(f"{type(model).__name__} is not a self-supervised model")
 
 
-def fine_tuning_encoder(model: nn.Module, n_classes: int) -> TSM:
+def fine_tuning_encoder(model: nn.Module, n_classes: int) -> nn.Module:
     """A trainable copy of the encoder with the projector replaced by Linear(feature_dim, n_classes)."""
     encoder = copy.deepcopy(encoder_of(model))
     encoder.replace_head(n_classes)
     for p in encoder.parameters():
         p.requires_grad_(True)
     return encoder
-
-
-def ssl_loss(scheme: str, outputs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, dict[str, int]]:
-    """Loss and, for MoCo and SimCLR, top-1/top-5 hits of the instance discrimination."""
-    if scheme == "byol":
-        return byol_loss(outputs, targets), {}
-    acc1, acc5 = topk_correct(outputs.detach().float(), targets)
-    return nnf.cross_entropy(outputs.float(), targets), {"acc1": acc1, "acc5": acc5}

@@ -1,4 +1,4 @@
-"""BYOL (spec/training.md §11.2): online encoder + predictor against an EMA target with a cosine schedule."""
+"""BYOL: online encoder + predictor against an EMA target with a cosine schedule."""
 import math
 
 import torch

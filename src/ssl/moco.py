@@ -1,4 +1,4 @@
-"""MoCo (spec/training.md §11.1): momentum key encoder, queue of negatives with same-video masking."""
+"""MoCo: momentum key encoder, queue of negatives with same-video masking."""
 import torch
 import torch.nn.functional as nnf
 from torch import nn

@@ -1,4 +1,4 @@
-"""SimCLR (spec/training.md §11.3): one encoder, the other view of the same clip is the positive."""
+"""SimCLR: one encoder, the other view of the same clip is the positive."""
 import torch
 import torch.nn.functional as nnf
 from torch import nn

@@ -1,14 +1,17 @@
-"""Command line of generate_synthetic.py (spec/generation.md §1) and its validation."""
+"""Command line of generate_synthetic.py (docs/generators.md) and its validation."""
 import argparse
-import os
 from pathlib import Path
 
+from ..utils.atomic import writable_folder
+from ..utils.cli import OneLineParser
+from ..utils.threads import usable_cores
 from ..utils.time_string import parse_time
 from .generators import get_generator
 from .perlin import SIZE as PERLIN_SIZE
 from .variations import IDS
 
 TYPES = ("fractal", "perlin", "octopus", "dead_leaves")
+MIN_RES = 16
 
 
 def _positive(kind):
@@ -16,11 +19,21 @@ def _positive(kind):
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a {kind.__name__}, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"expected {'an' if kind is int else 'a'} {'integer' if kind is int else 'number'}, got {text!r}") from None
         if not value > 0:
             raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
         return value
     return parse
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
 
 
 def _time(text: str) -> int:
@@ -31,13 +44,6 @@ def _time(text: str) -> int:
     if seconds <= 0:
         raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
     return seconds
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """Argument errors as one line (no usage dump), exit code 2."""
-
-    def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,14 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gen_param", type=_positive(int), help="only write this many class parameter files")
     p.add_argument("--res", type=_positive(int), help="frame side in pixels (default 256; perlin 240)")
     p.add_argument("--fps", type=_positive(int), default=12, help="frame rate of the written videos")
-    p.add_argument("--seed", type=int, default=1, help="seed of every random stream")
+    p.add_argument("--seed", type=_non_negative_int, default=1, help="seed of every random stream (>= 0)")
     p.add_argument("--print_every", type=_positive(int), default=50, help="print a status block every N outputs")
     p.add_argument("--lib_save", choices=("ffmpeg", "cv2"), default="ffmpeg", help="video writer")
     p.add_argument("--codec", choices=("libx265", "libx264"), default="libx265", help="ffmpeg encoder (CRF 24)")
     p.add_argument("--preset", default="medium",
                    choices=("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"),
                    help="ffmpeg encoder preset (medium = ffmpeg's default, as the original)")
-    p.add_argument("--workers", type=_positive(int), default=os.cpu_count() or 1, help="parallel processes")
+    p.add_argument("--workers", type=_positive(int), default=usable_cores(), help="parallel processes")
     p.add_argument("--preview", action="store_true", help="write a PNG contact sheet of the first outputs")
     p.add_argument("--img", action="store_true", help="fractal: still images (16 per parameter set)")
     p.add_argument("--bs_point", type=_positive(int), default=128, help="fractal: chaos-game points per frame")
@@ -70,16 +76,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--var", type=int, nargs="+", default=[-1], help="fractal: variation ids (-1: default mixture)")
     p.add_argument("--linear_motion", action="store_true", help="fractal: linear interpolation for every map")
     return p
-
-
-def _writable(path: Path) -> bool:
-    """True if ``path`` exists as a writable folder or could be created (checked without creating it)."""
-    probe = path
-    while not probe.exists():
-        if probe.parent == probe:
-            return False
-        probe = probe.parent
-    return probe.is_dir() and os.access(probe, os.W_OK | os.X_OK)
 
 
 def _check_type_options(args: argparse.Namespace) -> None:
@@ -128,10 +124,12 @@ def _check_fractal(args: argparse.Namespace) -> None:
 
 
 def validate(args: argparse.Namespace) -> argparse.Namespace:
-    """Post-parse checks (spec §1.1 plus the project's); raises ValueError (or ClassFileError) with one line."""
+    """Post-parse checks; raises ValueError (or ClassFileError) with one line."""
     _check_type_options(args)
     if args.res is None:
         args.res = PERLIN_SIZE if args.type == "perlin" else 256
+    if args.res < MIN_RES or (args.type == "fractal" and args.res_b < MIN_RES):
+        raise ValueError(f"--res {args.res} / --res_b {args.res_b} are too small to draw on; use at least {MIN_RES}")
     args.classes = _load_classes(args)
     if args.gen_param is None and not (args.samples or args.time):
         raise ValueError("nothing to do: give --samples N and/or --time 1h30m (or --gen_param K)")
@@ -139,6 +137,6 @@ def validate(args: argparse.Namespace) -> argparse.Namespace:
         _check_fractal(args)
     if args.lib_save == "ffmpeg" and args.res % 2 and not args.img and args.gen_param is None:
         raise ValueError(f"--res {args.res} is odd; ffmpeg needs an even size (or use --lib_save cv2)")
-    if not _writable(args.dir_out):
+    if not writable_folder(args.dir_out):
         raise ValueError(f"--dir_out {args.dir_out} is not writable; choose another folder")
     return args

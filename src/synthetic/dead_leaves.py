@@ -1,4 +1,4 @@
-"""Dead-leaves videos (spec/generation.md §6): flat-coloured polygons on smooth trajectories, occluding each other."""
+"""Dead-leaves videos (docs/generators.md): flat-coloured polygons on smooth trajectories, occluding each other."""
 import numpy as np
 
 from .class_files import ClassFileError
@@ -29,13 +29,13 @@ def sample_trajectory(rng: np.random.Generator, n_frames: int) -> np.ndarray:
 
 
 def sample_coords(rng: np.random.Generator) -> np.ndarray:
-    """Class parameters: trajectories [F, P, 2] with F ~ U{18..20}, P ~ U{15..30} (spec §6.1)."""
+    """Class parameters: trajectories [F, P, 2] with F ~ U{18..20}, P ~ U{15..30}."""
     n_frames, n_polygons = int(rng.integers(18, 21)), int(rng.integers(15, 31))
     return np.stack([sample_trajectory(rng, n_frames) for _ in range(n_polygons)], axis=1)
 
 
 def mutate(rng: np.random.Generator, coords: np.ndarray) -> np.ndarray:
-    """A labelled sample of a class: drop, reorder, bend and shift the polygons (spec §6.2, step 1)."""
+    """A labelled sample of a class: drop, reorder, bend and shift the polygons."""
     n_frames, n_polygons, _ = coords.shape
     keep = np.flatnonzero(rng.random(n_polygons) >= DROP)
     if len(keep) == 0:
@@ -85,9 +85,9 @@ class DeadLeavesGenerator(Generator):
                                  f"got shape {coords.shape}; regenerate it with --gen_param")
         return params
 
-    def sample_class(self, args, rng):
+    def sample_class(self, settings, rng):
         return {"coords": sample_coords(rng)}, None
 
-    def render(self, args, rng, params):
+    def render(self, settings, rng, params):
         coords = sample_coords(rng) if params is None else params["coords"].astype(np.float64)
-        return Sample(render(rng, coords, args.res, labelled=params is not None))
+        return Sample(render(rng, coords, settings.res, labelled=params is not None))

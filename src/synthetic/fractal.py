@@ -1,6 +1,5 @@
 """Fractal videos and images: weights → framing → chaos game → 8-bit frames, rejecting degenerate samples."""
-import argparse
-from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -8,30 +7,13 @@ from .chaos_game import render_counts
 from .fractal_params import (VIDEO_KEYS, load_params, mutate, params_weights, sample_image_params,
                              sample_video_params)
 from .framing import BORDER_EXTENT, frame_windows
-from .generator import Degenerate, Generator, Sample
+from .generator import Degenerate, Generator, Sample, Settings
 
 MIN_OCCUPANCY = 0.005  # a frame with fewer lit pixels is near-empty
 MAX_OCCUPANCY = 0.90  # a frame with more lit pixels is a filled canvas, not a fractal
 
 
-@dataclass(frozen=True)
-class RenderSettings:
-    """Chaos-game settings of the CLI (spec §1 defaults)."""
-
-    res: int = 256
-    bs_point: int = 128
-    iters: int = 7500
-    iter_b: int = 3000
-    iter_skip: int = 200
-    thres_b: float = 0.9
-    res_b: int = 128
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace) -> "RenderSettings":
-        return cls(args.res, args.bs_point, args.iter, args.iter_b, args.iter_skip, args.thres_b, args.res_b)
-
-
-def find_windows(weights: np.ndarray, var: int, cfg: RenderSettings, rng: np.random.Generator,
+def find_windows(weights: np.ndarray, var: int, cfg: Settings, rng: np.random.Generator,
                  per_frame: bool) -> np.ndarray:
     """Real-coordinate windows [F, 4]: video mode frames the first and last frame with one shared window;
     image mode (``per_frame``) frames every image on its own."""
@@ -62,7 +44,7 @@ def check_occupancy(counts: np.ndarray) -> None:
         raise Degenerate(f"near-full frame ({occupancy.max():.3f} of pixels lit)")
 
 
-def render_fractal(weights: np.ndarray, var: int, cfg: RenderSettings, rng: np.random.Generator,
+def render_fractal(weights: np.ndarray, var: int, cfg: Settings, rng: np.random.Generator,
                    per_frame: bool = False, frames: np.ndarray | None = None) -> np.ndarray:
     """Frames [F, res, res] uint8 of one sample (only ``frames``, framed as the whole video, when given);
     raises Degenerate for unusable samples."""
@@ -82,20 +64,27 @@ class FractalGenerator(Generator):
     def class_params(self, ref) -> dict:
         return load_params(ref)
 
-    def _sample(self, args: argparse.Namespace, rng: np.random.Generator) -> dict:
-        return (sample_image_params if args.img else sample_video_params)(rng, args.var)
+    def _sample(self, settings: Settings, rng: np.random.Generator) -> dict:
+        return (sample_image_params if settings.img else sample_video_params)(rng, list(settings.var))
 
-    def sample_class(self, args, rng):
-        params = self._sample(args, rng)
-        render_fractal(params_weights(params, args.linear_motion), int(params["var"]),
-                       RenderSettings.from_args(args), rng, args.img)
+    def sample_class(self, settings, rng):
+        params = self._sample(settings, rng)
+        render_fractal(params_weights(params, settings.linear_motion), int(params["var"]), settings, rng,
+                       settings.img)
         return params, int(params["var"])
 
-    def render(self, args, rng, params):
+    def render(self, settings, rng, params, frames: Callable[[int], np.ndarray] | None = None):
+        """A sample of class ``params`` (a mutation) or of fresh parameters; with ``frames`` only the frames at
+        ``frames(n_frames)`` (an index array of any shape), framed as the whole video, in that shape."""
         if params is None:
-            params = self._sample(args, rng)
-            weights = params_weights(params, args.linear_motion)
+            params = self._sample(settings, rng)
+            weights = params_weights(params, settings.linear_motion)
         else:
-            weights = mutate(rng, params_weights(params, args.linear_motion))
+            weights = mutate(rng, params_weights(params, settings.linear_motion))
         var = int(params["var"])
-        return Sample(render_fractal(weights, var, RenderSettings.from_args(args), rng, args.img), var)
+        if frames is None:
+            return Sample(render_fractal(weights, var, settings, rng, settings.img), var)
+        picked = np.asarray(frames(len(weights)))
+        needed, inverse = np.unique(picked, return_inverse=True)
+        video = render_fractal(weights, var, settings, rng, frames=needed)
+        return Sample(video[inverse.reshape(picked.shape)], var)

@@ -1,6 +1,6 @@
 """Fractal (IFS) parameters: sampling, composition into per-frame affine maps, class files, mutation.
 
-Spec: generation.md §3.1-3.5. Weights are float32 arrays ``[frames, maps, 6]`` with rows (a, b, c, d, e, f):
+See docs/generators.md. Weights are float32 arrays ``[frames, maps, 6]`` with rows (a, b, c, d, e, f):
 x' = a x + b y + c, y' = d x + e y + f.
 """
 from pathlib import Path
@@ -28,7 +28,7 @@ def sample_variation(rng: np.random.Generator, allowed: list[int]) -> int:
 def sample_sigmas(rng: np.random.Generator, n_maps: int) -> np.ndarray:
     """Singular values [N, 2] with σ1 >= σ2 >= 0, σ1 <= 1 and Σ(σ1 + 2σ2) = α ~ U[(5+N)/2, (6+N)/2).
 
-    Maps are ordered by decreasing σ1·σ2 (spec §3.2).
+    Maps are ordered by decreasing σ1·σ2.
     """
     alpha = rng.uniform((5 + n_maps) / 2, (6 + n_maps) / 2)
     lo, hi = alpha - 3 * n_maps + 3, alpha
@@ -56,14 +56,14 @@ def _random_flips(rng: np.random.Generator, shape: tuple) -> np.ndarray:
 
 
 def compose(theta, phi, sigma, flip1, flip2, bias) -> np.ndarray:
-    """A = R(θ)·D1·diag(σ)·R(φ)·D2 and bias b → rows (a, b, c, d, e, f) (spec §3.3); leading axes broadcast."""
+    """A = R(θ)·D1·diag(σ)·R(φ)·D2 and bias b → rows (a, b, c, d, e, f); leading axes broadcast."""
     mat = _rotation(theta) @ flip1 @ (sigma[..., :, None] * np.eye(2)) @ _rotation(phi) @ flip2
     return np.stack([mat[..., 0, 0], mat[..., 0, 1], bias[..., 0],
                      mat[..., 1, 0], mat[..., 1, 1], bias[..., 1]], axis=-1).astype(np.float32)
 
 
 def sample_video_params(rng: np.random.Generator, allowed_vars: list[int]) -> dict:
-    """One video's start/end map configuration and timing (spec §3.1), in the class-file layout."""
+    """One video's start/end map configuration and timing, in the class-file layout."""
     var = sample_variation(rng, allowed_vars)
     n_maps = int(rng.integers(3, 9))
     interp = sample_timing(rng, n_maps)
@@ -79,7 +79,7 @@ def sample_video_params(rng: np.random.Generator, allowed_vars: list[int]) -> di
 
 
 def video_weights(params: dict, linear_motion: bool = False) -> np.ndarray:
-    """Per-frame affine maps W[F, N, 6] from video parameters (spec §3.3)."""
+    """Per-frame affine maps W[F, N, 6] from video parameters."""
     timing = params["interp"].astype(np.float64)
     if linear_motion:
         timing = np.repeat(linear_ramp(len(timing))[:, None], timing.shape[1], axis=1)
@@ -91,7 +91,7 @@ def video_weights(params: dict, linear_motion: bool = False) -> np.ndarray:
 
 
 def sample_image_params(rng: np.random.Generator, allowed_vars: list[int]) -> dict:
-    """16 independent still IFSs sharing N and the variation (spec §3.4)."""
+    """16 independent still IFSs sharing N and the variation."""
     var = sample_variation(rng, allowed_vars)
     n_maps = int(rng.integers(3, 9))
     shape = (IMAGES_PER_SAMPLE, n_maps)

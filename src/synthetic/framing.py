@@ -1,4 +1,4 @@
-"""Find the window that frames an attractor: greedy peel of a binary render (spec/generation.md §3.8)."""
+"""Find the window that frames an attractor: greedy peel of a binary render (docs/generators.md)."""
 import numpy as np
 
 BORDER_EXTENT = 6.0  # the border-detection canvas covers [-6, 6] x [-6, 6]

@@ -1,6 +1,6 @@
 """The interface every video generator implements: sample parameters → render frames; the runner writes them."""
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +23,27 @@ def until_valid(make):
         except Degenerate:
             continue
     raise RuntimeError(f"no usable sample after {MAX_ATTEMPTS} attempts; check the parameters (--var, class files)")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a generator needs to know: frame side, fractal mode and chaos-game settings (the CLI's defaults)."""
+
+    res: int = 256
+    img: bool = False  # fractal: 16 still images per sample instead of a video
+    var: tuple[int, ...] = (-1,)  # fractal: allowed variation ids; (-1,) is the default mixture
+    linear_motion: bool = False  # fractal: linear timing for every map
+    bs_point: int = 128  # chaos-game points per frame
+    iters: int = 7500  # chaos-game iterations
+    iter_b: int = 3000  # iterations of the border-detection render
+    iter_skip: int = 200  # first iterations not drawn
+    thres_b: float = 0.9  # share of lit pixels the framing window keeps
+    res_b: int = 128  # border-detection resolution
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> "Settings":
+        names = {f.name for f in fields(cls)} - {"iters", "var"}
+        return cls(iters=args.iter, var=tuple(args.var), **{n: getattr(args, n) for n in names})
 
 
 @dataclass
@@ -52,10 +73,10 @@ class Generator:
         """Parameters of one class: the arrays of its class file (raises ClassFileError)."""
         return load_class(ref, self.class_keys)
 
-    def sample_class(self, args: argparse.Namespace, rng: np.random.Generator) -> tuple[dict, int | None]:
+    def sample_class(self, settings: Settings, rng: np.random.Generator) -> tuple[dict, int | None]:
         """Parameters of a new class, and the tag of its file name; may raise Degenerate."""
         raise NotImplementedError
 
-    def render(self, args: argparse.Namespace, rng: np.random.Generator, params: dict | None) -> Sample:
+    def render(self, settings: Settings, rng: np.random.Generator, params: dict | None) -> Sample:
         """One output: a sample of class ``params``, or of fresh parameters when None; may raise Degenerate."""
         raise NotImplementedError

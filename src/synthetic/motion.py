@@ -1,4 +1,4 @@
-"""Motion timing curves shared by the generators (spec/generation.md §2)."""
+"""Motion timing curves shared by the generators (docs/generators.md)."""
 import numpy as np
 from scipy.interpolate import make_interp_spline
 
@@ -61,7 +61,7 @@ def _family(rng: np.random.Generator, n_frames: int) -> np.ndarray:
 
 
 def sample_timing(rng: np.random.Generator, n_elements: int, n_frames: int | None = None) -> np.ndarray:
-    """Timing curves λ[F, N] for N independently moving elements (spec §2.1); F ~ U{18..20} if not given."""
+    """Timing curves λ[F, N] for N independently moving elements; F ~ U{18..20} if not given."""
     if n_frames is None:
         n_frames = int(rng.integers(18, 21))
     if rng.random() < 0.2:
@@ -74,7 +74,7 @@ def sample_timing(rng: np.random.Generator, n_elements: int, n_frames: int | Non
 
 
 def multiplicative_curve(rng: np.random.Generator, n_frames: int, strength: float) -> np.ndarray:
-    """Smooth random factor around 1: quadratic spline through 4..7 values in U[1-ε, 1+ε) (spec §2.3)."""
+    """Smooth random factor around 1: quadratic spline through 4..7 values in U[1-ε, 1+ε)."""
     n_knots = rng.integers(4, 8)
     values = rng.uniform(1 - strength, 1 + strength, n_knots)
     return quadratic_spline(np.linspace(0, 1, n_knots), values, np.linspace(0, 1, n_frames))

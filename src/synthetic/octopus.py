@@ -1,4 +1,4 @@
-"""Octopus videos (spec/generation.md §5): thick coloured limbs bending smoothly around a common joint.
+"""Octopus videos (docs/generators.md): thick coloured limbs bending smoothly around a common joint.
 
 Class files hold the control points of the 4L limb profiles (not pickled spline objects); the splines are
 rebuilt on load.
@@ -18,7 +18,7 @@ CLASS_KEYS = ("n_limbs", "profile_values", "profile_knots", "interp")
 
 
 def sample_params(rng: np.random.Generator) -> dict:
-    """L ~ U{3..5} limbs, 4L profiles (3..5 control values in U[0.85, 1.15)) and timing M(L) (spec §5.1).
+    """L ~ U{3..5} limbs, 4L profiles (3..5 control values in U[0.85, 1.15)) and timing M(L).
 
     ``profile_values`` is [4L, 5], NaN-padded after each profile's ``profile_knots`` values.
     """
@@ -159,7 +159,7 @@ def outline(rng: np.random.Generator, frames: np.ndarray) -> None:
 
 
 def render(rng: np.random.Generator, limbs: np.ndarray, res: int) -> np.ndarray:
-    """RGB frames [F, res, res, 3] of composed limbs (spec §5.3)."""
+    """RGB frames [F, res, res, 3] of composed limbs."""
     pixels = to_pixels(join(rng, limbs), res)
     frames, colour = thick_limbs(rng, pixels, res)
     add_joint_blobs(rng, frames, pixels, colour)
@@ -178,10 +178,10 @@ class OctopusGenerator(Generator):
         check_params(params, ref)
         return params
 
-    def sample_class(self, args, rng):
+    def sample_class(self, settings, rng):
         return sample_params(rng), None
 
-    def render(self, args, rng, params):
+    def render(self, settings, rng, params):
         labelled = params is not None
         limbs = compose(rng, params if labelled else sample_params(rng), labelled)
-        return Sample(render(rng, limbs, args.res))
+        return Sample(render(rng, limbs, settings.res))

@@ -1,4 +1,4 @@
-"""Output file names (spec/generation.md §3.10, §4, §5.3) and the scan that lets a re-run resume."""
+"""Output file names (docs/generators.md) and the scan that lets a re-run resume."""
 import re
 from pathlib import Path
 

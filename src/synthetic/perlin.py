@@ -1,4 +1,4 @@
-"""Perlin-noise videos (spec/generation.md §4): 3-D gradient noise, one class per (row, column) frequency pair.
+"""Perlin-noise videos (docs/generators.md): 3-D gradient noise, one class per (row, column) frequency pair.
 
 The noise is linear in the time coordinate inside its single time cell, so a clip is four [H, W] planes mixed
 per frame: the volume costs O(H·W) work plus one multiply-add per voxel, with no per-pixel Python loop.
@@ -67,9 +67,9 @@ class PerlinGenerator(Generator):
         f_rows, f_cols, _ = map(int, ref.split("-"))
         return {"f_rows": f_rows, "f_cols": f_cols}
 
-    def render(self, args, rng, params):
+    def render(self, settings, rng, params):
         if params is None:
             raise ValueError("perlin videos are always labelled by frequency")
         n_frames = int(rng.integers(18, 21))
-        volume = perlin_volume(sample_gradients(rng, params["f_rows"], params["f_cols"]), n_frames, args.res)
+        volume = perlin_volume(sample_gradients(rng, params["f_rows"], params["f_cols"]), n_frames, settings.res)
         return Sample(np.floor(255 * np.clip(volume, 0, 1)).astype(np.uint8))

@@ -2,7 +2,6 @@
 import argparse
 import itertools
 import math
-import os
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -12,10 +11,11 @@ import numpy as np
 from tqdm import tqdm
 
 from ..utils.atomic import remove_stale_temps
+from ..utils.threads import before_workers, single_threaded_worker
 from ..utils.time_string import format_hms
 from .class_files import save_class
 from .fractal_params import IMAGES_PER_SAMPLE
-from .generator import until_valid
+from .generator import Settings, until_valid
 from .generators import get_generator
 from .outputs import class_path, finished_steps, image_paths, video_path
 from .preview import write_contact_sheet
@@ -48,7 +48,7 @@ def make_output(args: argparse.Namespace, step: int, ref) -> Result:
     gen, rng = get_generator(args.type), sample_rng(args, step)
     params = None if ref is None else gen.class_params(ref)
     label = None if ref is None else gen.label(ref)
-    sample, rejected = until_valid(lambda: gen.render(args, rng, params))
+    sample, rejected = until_valid(lambda: gen.render(Settings.from_args(args), rng, params))
     if args.img:
         paths = image_paths(args.dir_out, step, sample.tag, label)
         for path, image in zip(paths, sample.frames):
@@ -62,7 +62,7 @@ def make_output(args: argparse.Namespace, step: int, ref) -> Result:
 def make_class(args: argparse.Namespace, index: int) -> Result:
     """Sample and write one class parameter file."""
     gen, rng = get_generator(args.type), sample_rng(args, index)
-    (params, tag), rejected = until_valid(lambda: gen.sample_class(args, rng))
+    (params, tag), rejected = until_valid(lambda: gen.sample_class(Settings.from_args(args), rng))
     path = class_path(args.dir_out, index, tag)
     save_class(path, params)
     return Result(index, [path], rejected)
@@ -94,7 +94,7 @@ def _size(n_bytes: float) -> str:
 
 
 class Progress:
-    """tqdm bar plus the spec's periodic status block (counts, time, disk use, rejection rate)."""
+    """tqdm bar plus a periodic status block (counts, time, disk use, rejection rate)."""
 
     def __init__(self, args: argparse.Namespace, total_steps: int | None, already: int):
         self.args, self.start, self.done, self.made, self.rejected, self.bytes = args, time.time(), already, 0, 0, 0
@@ -168,8 +168,8 @@ def run(args: argparse.Namespace) -> None:
                 break
             on_result(_task(args, *job(step)))
     else:
-        os.environ.setdefault("OMP_NUM_THREADS", "1")
-        with ProcessPoolExecutor(args.workers) as pool:
+        before_workers()
+        with ProcessPoolExecutor(args.workers, initializer=single_threaded_worker) as pool:
             pending = set()
             for step in todo:
                 if time.time() >= deadline:
@@ -195,6 +195,8 @@ def preview_rows(args: argparse.Namespace) -> list[list[Path]]:
     pattern = "*.jpg" if args.img else "*.mp4"
     by_step: dict[int, list[Path]] = {}
     for f in sorted(args.dir_out.rglob(pattern)):
-        by_step.setdefault(int(f.name.split("-")[0].split(".")[0]), []).append(f)
+        step = f.name.split("-")[0].split(".")[0]
+        if step.isdigit():  # files of other origins in --dir_out are not ours to preview
+            by_step.setdefault(int(step), []).append(f)
     return [sorted(by_step[s], key=lambda p: int(p.stem.split("-")[-1]))
             for s in sorted(by_step)[:PREVIEW_ROWS]]

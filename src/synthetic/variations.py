@@ -2,7 +2,7 @@
 
 Every variation takes ``(x, y, b, c, e, f, u1, u2)`` and returns the new point: x is the row axis, ``b, c, e, f``
 are coefficients of the affine map just applied (waves, popcorn, rings, fan use them) and ``u1, u2`` are per-point
-uniforms in [0, 1) (julia, noise, rays, blade use them). Formulas: spec/generation.md §3.6.
+uniforms in [0, 1) (julia, noise, rays, blade use them). Formulas: docs/generators.md.
 """
 import math
 

@@ -1,23 +1,41 @@
-"""Checkpoints of plain tensors and the configuration as YAML text: ``torch.load(weights_only=True)`` reads them
-(spec/training.md §9; the original pickled the config object)."""
+"""Checkpoints of plain tensors and the configuration as YAML text, so ``torch.load(weights_only=True)`` reads
+them (the original project pickled its config object). Weights are loaded strictly: a checkpoint that does not
+fit the model is a one-line error naming the keys."""
+import warnings
 from pathlib import Path
 
 import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 from yacs.config import CfgNode
 
-from ..utils.atomic import atomic_path
+from ..utils.atomic import atomic_link, atomic_path, remove_stale_temps
 
 PATTERN = "ckpt_epoch_*.pth"
+LAST = "ckpt_last.pth"
+WRAPPER_PREFIXES = ("module.", "_orig_mod.")  # DDP and torch.compile
 
 
 class CheckpointError(ValueError):
     """A file that is not a usable checkpoint."""
 
 
-def save(output: Path, epoch: int, cfg: CfgNode, model: torch.nn.Module, optimizer=None, scheduler=None,
+def unwrap(model: nn.Module) -> nn.Module:
+    """The bare model under DDP and ``torch.compile`` wrappers (in any nesting)."""
+    while True:
+        if isinstance(model, DistributedDataParallel):
+            model = model.module
+        elif isinstance(model, torch._dynamo.eval_frame.OptimizedModule):
+            model = model._orig_mod
+        else:
+            return model
+
+
+def save(output: Path, epoch: int, cfg: CfgNode, model: nn.Module, meta: dict, optimizer=None, scheduler=None,
          scaler=None, keep: int | None = None) -> Path:
-    """Write ``OUTPUT/ckpt_epoch_<epoch>.pth`` atomically; keep only the ``keep`` newest checkpoints."""
-    state = {"model": model.state_dict(), "epoch": epoch, "config": cfg.dump()}
+    """Write ``OUTPUT/ckpt_epoch_<epoch>.pth`` and ``OUTPUT/ckpt_last.pth`` atomically; keep only the ``keep``
+    newest epoch checkpoints. ``meta`` says what the weights are (task, arch, classes) for loading them back."""
+    state = {"model": unwrap(model).state_dict(), "epoch": epoch, "config": cfg.dump(), **meta}
     if optimizer is not None:
         state["optimizer"] = optimizer.state_dict()
     if scheduler is not None:
@@ -27,23 +45,85 @@ def save(output: Path, epoch: int, cfg: CfgNode, model: torch.nn.Module, optimiz
     path = output / f"ckpt_epoch_{epoch}.pth"
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
+    atomic_link(path, output / LAST)
     if keep and keep > 0:
-        for old in sorted(output.glob(PATTERN), key=lambda p: p.stat().st_mtime)[:-keep]:
+        for old in sorted(output.glob(PATTERN), key=lambda p: (p.stat().st_mtime, _epoch(p)))[:-keep]:
             old.unlink()
     return path
 
 
-def load(path: str | Path) -> dict:
-    """Read a checkpoint with ``weights_only=True``; CheckpointError if it is not one of ours."""
+def _epoch(path: Path) -> int:
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        return int(path.stem.rsplit("_", 1)[-1])
+    except ValueError:
+        return -1
+
+
+def remove_partial_saves(output: Path) -> None:
+    """Delete the temp files of a save that was killed (a complete checkpoint only ever appears by rename)."""
+    if output.is_dir():
+        remove_stale_temps(output, recursive=False)
+
+
+def load(path: str | Path, what: str = "MODEL.RESUME") -> dict:
+    """Read a checkpoint with ``weights_only=True``; CheckpointError (one line) if it is not one of ours."""
+    path = Path(path)
+    if path.is_file() and path.stat().st_size == 0:
+        raise CheckpointError(f"{what} {path} is empty; give a checkpoint written by train_sup.py or train_ssl.py")
+    try:
+        with warnings.catch_warnings():  # torch warns about the pickle protocol of foreign files
+            warnings.simplefilter("ignore")
+            state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
-        raise CheckpointError(f"{path} cannot be read as a checkpoint ({type(e).__name__}: "
-                              f"{str(e).splitlines()[0][:120] if str(e) else ''})") from None
-    if not isinstance(state, dict) or "model" not in state:
-        raise CheckpointError(f"{path} is not a checkpoint of this project (no 'model' entry)")
+        with open(path, "rb") as f:
+            head = f.read(2)
+        pickled = head == b"PK" or head[:1] == b"\x80"  # torch's zip format, or a bare pickle stream
+        reason = "it holds objects other than tensors, which are never unpickled" if pickled \
+            else "it is not a PyTorch file, or it is truncated"
+        raise CheckpointError(f"{what} {path} cannot be read as a checkpoint: {reason} ({type(e).__name__}); give "
+                              "a checkpoint written by train_sup.py or train_ssl.py") from None
+    if not isinstance(state, dict) or not isinstance(state.get("model"), dict):
+        raise CheckpointError(f"{what} {path} is not a checkpoint of this project (no 'model' weights); give one "
+                              "written by train_sup.py or train_ssl.py")
+    state["model"] = strip_wrappers(state["model"])
     return state
+
+
+def strip_wrappers(weights: dict) -> dict:
+    """Keys without DDP/compile prefixes (checkpoints of older versions could carry them)."""
+    out = {}
+    for key, value in weights.items():
+        while key.startswith(WRAPPER_PREFIXES):
+            key = key.split(".", 1)[1]
+        out[key] = value
+    return out
+
+
+def load_weights(model: nn.Module, weights: dict, what: str, hint: str = "") -> None:
+    """Strict ``load_state_dict``: every key present, none unexpected, every shape equal; otherwise a one-line
+    CheckpointError naming the first keys that differ."""
+    own = model.state_dict()
+    missing = [k for k in own if k not in weights]
+    unexpected = [k for k in weights if k not in own]
+    shapes = [k for k in own if k in weights and tuple(own[k].shape) != tuple(weights[k].shape)]
+    if missing or unexpected or shapes:
+        parts = []
+        for name, keys in (("missing", missing), ("unexpected", unexpected), ("of another shape", shapes)):
+            if keys:
+                parts.append(f"{len(keys)} {name} ({', '.join(keys[:3])}{', ...' if len(keys) > 3 else ''})")
+        raise CheckpointError(f"{what} does not fit the model: {'; '.join(parts)}{'; ' + hint if hint else ''}")
+    model.load_state_dict(weights)
 
 
 def stored_config(state: dict) -> CfgNode:
     return CfgNode.load_cfg(state["config"])
+
+
+def meta_of(state: dict) -> dict:
+    """Task, architecture, TSM base and class count of a checkpoint (older ones keep them in their config)."""
+    stored = stored_config(state)
+    model = stored.get("MODEL", CfgNode())
+    return {"task": state.get("task", stored.get("TRAIN", CfgNode()).get("MODE", "supervised")),
+            "arch": state.get("arch", model.get("ARCH", "tsm")),
+            "base": state.get("base", model.get("TSM_BASE", "resnet50")),
+            "n_classes": int(state.get("n_classes", model.get("N_CLASSES", 0)))}

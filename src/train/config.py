@@ -1,20 +1,68 @@
-"""Command line and configuration of the training scripts (spec/training.md §1, §3)."""
+"""Command line and configuration of the training scripts.
+
+The configuration is user input only: defaults ← YAML files ← ``--device`` ← ``--opts``, checked and then frozen.
+``OUTPUT/config.yaml`` is that configuration, so ``--cfg OUTPUT/config.yaml`` reproduces a run. Values derived
+from it (batch-scaled learning rates, the time limit in seconds, ...) live in ``Plan`` (``plan.py``).
+"""
 import argparse
+import math
 from pathlib import Path
 
+import yaml
 from yacs.config import CfgNode
 
 from cfg.defaults import defaults
-from ..synthetic.args import OneLineParser
+from ..utils.atomic import writable_folder
+from ..utils.cli import OneLineParser, UserError
 from ..utils.time_string import parse_time
 
-BATCH_REFERENCE = 32  # LR_BASE, LR_WARMUP and LR_MIN are given for this batch size
+CHOICES = {
+    "TRAIN.SSL_SCHEME": ("moco", "byol", "simclr"),
+    "TRAIN.OPTIMIZER.NAME": ("adamw", "sgd", "adam"),
+    "TRAIN.LR_SCHEDULER.NAME": ("cosine", "step", "linear"),
+    "MODEL.ARCH": ("tsm",),
+    "MODEL.TSM_BASE": ("resnet50", "resnet18", "mobilenetv2"),
+    "AUG.TYPE_MIXUP": ("none", "back"),
+    "AUG.INTERP": ("bicubic", "bilinear", "nearest", "area"),
+    "DATA.SOURCE": ("files", "fractal"),
+    "DATA.RENDER_DEVICE": ("cpu",),
+}
+
+# (low, high, low inclusive, high inclusive); None: unbounded
+RANGES = {
+    "SEED": (0, None, True, None), "DEVICE": (0, None, True, None),
+    "DATA.IMG_SIZE": (8, None, True, None), "DATA.CLIP_LENGTH": (1, None, True, None),
+    "DATA.BATCH_SIZE": (1, None, True, None), "DATA.BATCH_SIZE_VAL": (1, None, True, None),
+    "DATA.STRIDE": (1, None, True, None), "DATA.VAL_MIN_STEPS": (1, None, True, None),
+    "DATA.VAL_MAX_SEGS": (1, None, True, None), "DATA.TORCH_N_WORKERS": (0, None, True, None),
+    "DATA.SAMPLES_PER_EPOCH": (1, None, True, None), "DATA.VAL_SAMPLES": (1, None, True, None),
+    "DATA.RENDER_RES": (0, None, True, None),
+    "TRAIN.EPOCH_START": (0, None, True, None), "TRAIN.EPOCHS": (1, None, True, None),
+    "TRAIN.EPOCHS_WARMUP": (0, None, True, None), "TRAIN.EPOCHS_SAVE": (1, None, True, None),
+    "TRAIN.EPOCHS_EVAL": (1, None, True, None), "TRAIN.WEIGHT_DECAY": (0, None, True, None),
+    "TRAIN.LR_BASE": (0, None, False, None), "TRAIN.LR_WARMUP": (0, None, True, None),
+    "TRAIN.LR_MIN": (0, None, True, None), "TRAIN.CLIP_GRAD": (0, None, True, None),
+    "TRAIN.N_CHECK": (0, None, True, None),
+    "TRAIN.LR_SCHEDULER.EPOCHS_DECAY": (0, None, False, None), "TRAIN.LR_SCHEDULER.DECAY_RATE": (0, None, False, None),
+    "TRAIN.OPTIMIZER.EPS": (0, None, False, None), "TRAIN.OPTIMIZER.MOMENTUM": (0, 1, True, False),
+    "MODEL.DROPOUT": (0, 1, True, False),
+    "MOCO.DIM": (1, None, True, None), "MOCO.K": (1, None, True, None), "MOCO.M": (0, 1, True, True),
+    "MOCO.T": (0, None, False, None), "SIMCLR.DIM": (1, None, True, None), "SIMCLR.T": (0, None, False, None),
+    "BYOL.D_OUTPUT": (1, None, True, None), "BYOL.D_HIDDEN": (1, None, True, None),
+    "BYOL.EMA_WEIGHT": (0, 1, True, True),
+    "AUG.MIN_SCALE": (0, 1, False, True), "AUG.AUTO_AUGMENT_M": (0, 30, True, True),
+    "AUG.AUTO_AUGMENT_N": (0, None, True, None), "AUG.EPOCHS_CURRICULUM": (0, None, True, None),
+    **{f"AUG.{k}": (0, 1, True, True) for k in ("PROB_BLUR", "PROB_SCALE", "PROB_SHIFT", "PROB_SHAKE", "PROB_ZOOM",
+                                                 "PROB_PERSPECTIVE", "PROB_CLONE")},
+}
+
+FILE_KEYS = ("MODEL.RESUME", "TRAIN.INIT_SSL", "TRAIN.INIT_SUP", "MODEL.KINETICS")
 
 
 def build_parser(description: str, preview: bool = False) -> argparse.ArgumentParser:
     p = OneLineParser(description=description)
     if preview:
-        p.add_argument("--preview-aug", type=int, default=0, metavar="N",
+        p.add_argument("--preview_aug", type=int, default=0, metavar="N",
                        help="write OUTPUT/augment_preview.png with N augmented training clips, then stop")
     p.add_argument("--cfg", "-c", nargs="+", default=[], type=Path, help="YAML files, merged in order")
     p.add_argument("--device", "-d", type=int, help="CUDA device index (CPU when CUDA is absent)")
@@ -23,85 +71,172 @@ def build_parser(description: str, preview: bool = False) -> argparse.ArgumentPa
     return p
 
 
-def merge(cfg_files: list[Path], device: int | None, opts: list[str], mode: str) -> CfgNode:
-    """Defaults ← each YAML file ← --device ← --opts ← mode; unknown keys and wrong types raise ValueError."""
+def _article(name: str) -> str:
+    return f"an {name}" if name[0] in "aeiou" else f"a {name}"
+
+
+def _coerce(key: str, default, value, source: str):
+    """``value`` as the type of ``default``; UserError naming the key, the expected type and the value given."""
+    def wrong(expected: str):
+        return UserError(f"{source}: {key} expects {expected}, got {value!r}")
+    if default is None or value is None:
+        if value is None or isinstance(value, (str, int)) and not isinstance(value, bool):
+            return value
+        raise wrong("a path or text")
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        raise wrong("True or False")
+    if isinstance(default, int):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise wrong(_article("int"))
+    if isinstance(default, float):
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            return float(value)
+        raise wrong("a number")
+    if isinstance(default, tuple):
+        if isinstance(value, (list, tuple)) and len(value) == len(default) and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+            return tuple(float(v) for v in value)
+        raise wrong(f"{len(default)} numbers, e.g. {list(default)}")
+    if isinstance(default, str):
+        if isinstance(value, str):
+            return value
+        raise wrong("text")
+    raise wrong(type(default).__name__)
+
+
+def _set(cfg: CfgNode, key: str, value, source: str) -> None:
+    node, parts = cfg, key.split(".")
+    for i, part in enumerate(parts):
+        if not isinstance(node, CfgNode) or part not in node:
+            if cfg.key_is_deprecated(key):
+                return  # a key of older configurations that nothing reads any more
+            raise UserError(f"{source}: unknown key {key}; see cfg/defaults.py for the keys")
+        if i < len(parts) - 1:
+            node = node[part]
+    if isinstance(node[parts[-1]], CfgNode):
+        raise UserError(f"{source}: {key} is a section; set its keys, e.g. {key}.{next(iter(node[parts[-1]]))}")
+    value = _coerce(key, node[parts[-1]], value, source)
+    node[parts[-1]] = value.lower() if key in CHOICES and isinstance(value, str) else value  # one spelling
+
+
+def _flatten(data: dict, prefix: str = "") -> list[tuple[str, object]]:
+    items = []
+    for k, v in data.items():
+        if isinstance(v, dict):
+            items += _flatten(v, f"{prefix}{k}.")
+        else:
+            items.append((f"{prefix}{k}", v))
+    return items
+
+
+def merge_file(cfg: CfgNode, path: Path) -> None:
+    if not path.is_file():
+        raise UserError(f"--cfg {path} does not exist")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as e:
+        where = getattr(e, "problem_mark", None)
+        line = f" at line {where.line + 1}" if where is not None else ""
+        raise UserError(f"--cfg {path} is not valid YAML{line} ({getattr(e, 'problem', None) or 'syntax error'}); "
+                        "fix the file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise UserError(f"--cfg {path} cannot be read ({e}); give a YAML text file") from None
+    if data is None:
+        return
+    if not isinstance(data, dict):
+        raise UserError(f"--cfg {path} holds a {type(data).__name__} at the top level; a mapping of sections "
+                        "(DATA:, TRAIN:, ...) is expected")
+    for key, value in _flatten(data):
+        _set(cfg, key, value, str(path))
+
+
+def merge_opts(cfg: CfgNode, opts: list[str]) -> None:
+    if len(opts) % 2:
+        raise UserError(f"--opts needs KEY VALUE pairs; {opts[-1]!r} has no value")
+    for key, text in zip(opts[::2], opts[1::2]):
+        _set(cfg, key, CfgNode._decode_cfg_value(text), "--opts")
+
+
+def check(cfg: CfgNode, task: str) -> None:
+    """Every value in its range and among its choices, one weight source, every named file present."""
+    for key, (low, high, low_in, high_in) in RANGES.items():
+        value = value_of(cfg, key)
+        bad = (low is not None and (value < low if low_in else value <= low)) or \
+              (high is not None and (value > high if high_in else value >= high))
+        if bad:
+            lo = "" if low is None else f"{'≥' if low_in else '>'} {low}"
+            hi = "" if high is None else f"{'≤' if high_in else '<'} {high}"
+            raise UserError(f"{key} {value} is out of range; it must be {' and '.join(x for x in (lo, hi) if x)}")
+    for key, allowed in CHOICES.items():
+        value = value_of(cfg, key)
+        if value not in allowed:
+            hint = {"DATA.RENDER_DEVICE": " (fractal clips render on the CPU in DATA.TORCH_N_WORKERS loader "
+                                          "workers)"}.get(key, "")
+            raise UserError(f"{key} {value!r} is not one of {', '.join(allowed)}{hint}")
+    if cfg.TRAIN.EPOCH_START >= cfg.TRAIN.EPOCHS:
+        raise UserError(f"TRAIN.EPOCH_START {cfg.TRAIN.EPOCH_START} leaves nothing to train "
+                        f"(TRAIN.EPOCHS {cfg.TRAIN.EPOCHS}); raise TRAIN.EPOCHS")
+    if task == "supervised":
+        given = [k for k in ("MODEL.RESUME", "TRAIN.INIT_SSL", "TRAIN.INIT_SUP") if value_of(cfg, k)]
+        if len(given) > 1:
+            raise UserError(f"{' and '.join(given)} are both set; give at most one of MODEL.RESUME, "
+                            "TRAIN.INIT_SSL, TRAIN.INIT_SUP")
+    for key in FILE_KEYS:
+        value = value_of(cfg, key)
+        if value and not Path(str(value)).is_file():
+            raise UserError(f"{key} {value} is not a file")
+    time_limit_seconds(cfg)
+    if not writable_folder(Path(cfg.TRAIN.OUTPUT)):
+        raise UserError(f"TRAIN.OUTPUT {cfg.TRAIN.OUTPUT} is not writable (read-only or no permission); "
+                        "choose another folder")
+
+
+def time_limit_seconds(cfg: CfgNode) -> int:
+    """TRAIN.TIME_LIMIT in seconds (0: none); ``2h30m`` or a number of seconds."""
+    value = cfg.TRAIN.TIME_LIMIT
+    if value is None or value == "" or value == 0:
+        return 0
+    if isinstance(value, int):
+        if value < 0:
+            raise UserError(f"TRAIN.TIME_LIMIT {value} is negative; give e.g. 2h30m")
+        return value
+    try:
+        return parse_time(str(value))
+    except ValueError as e:
+        raise UserError(f"TRAIN.TIME_LIMIT: {e}") from None
+
+
+def value_of(cfg: CfgNode, key: str):
+    node = cfg
+    for part in key.split("."):
+        node = node[part]
+    return node
+
+
+def merge(cfg_files: list[Path], device: int | None, opts: list[str]) -> CfgNode:
+    """Defaults ← each YAML file ← --device ← --opts; unknown keys and wrong types raise UserError."""
     cfg = defaults()
     for path in cfg_files:
-        if not path.is_file():
-            raise ValueError(f"--cfg {path} does not exist")
-        try:
-            cfg.merge_from_file(str(path))
-        except KeyError as e:
-            raise ValueError(f"{path}: unknown key {e.args[0].split(':')[-1].strip()}") from None
+        merge_file(cfg, path)
     if device is not None:
         cfg.DEVICE = device
-    if len(opts) % 2:
-        raise ValueError(f"--opts needs KEY VALUE pairs; {opts[-1]!r} has no value")
-    try:
-        cfg.merge_from_list(_floats_where_expected(cfg, opts))
-    except (KeyError, AssertionError) as e:
-        raise ValueError(f"--opts: unknown key {str(e.args[0]).split(':')[-1].strip()}") from None
-    cfg.TRAIN.MODE = mode
+    merge_opts(cfg, opts)
     return cfg
 
 
-def _floats_where_expected(cfg: CfgNode, opts: list[str]) -> list[str]:
-    """``AUG.PROB_BLUR 0`` means 0.0: integer literals given for float keys become floats."""
-    out = list(opts)
-    for i in range(0, len(out) - 1, 2):
-        node = cfg
-        for part in out[i].split("."):
-            node = node.get(part) if isinstance(node, CfgNode) else None
-        if isinstance(node, float) and out[i + 1].lstrip("-").isdigit():
-            out[i + 1] = str(float(out[i + 1]))
-    return out
+def changed_keys(cfg: CfgNode) -> dict[str, object]:
+    """The keys whose values differ from the defaults (what a run's log shows)."""
+    base = dict(_flatten(defaults()))
+    return {k: v for k, v in _flatten(cfg) if base.get(k) != v}
 
 
-def derive(cfg: CfgNode) -> CfgNode:
-    """Checks and derived values (§3): one init source, the time limit in seconds, batch-scaled learning rates."""
-    if cfg.TRAIN.MODE == "supervised":
-        given = [k for k, v in (("MODEL.RESUME", cfg.MODEL.RESUME), ("TRAIN.INIT_SSL", cfg.TRAIN.INIT_SSL),
-                                ("TRAIN.INIT_SUP", cfg.TRAIN.INIT_SUP)) if v]
-        if len(given) > 1:
-            raise ValueError(f"{' and '.join(given)} are both set; give at most one of MODEL.RESUME, "
-                             "TRAIN.INIT_SSL, TRAIN.INIT_SUP")
-    for key in ("MODEL.RESUME", "TRAIN.INIT_SSL", "TRAIN.INIT_SUP", "MODEL.KINETICS"):
-        section, name = key.split(".")
-        value = cfg[section][name]
-        if value and not Path(value).is_file():
-            raise ValueError(f"{key} {value} is not a file")
-    if cfg.TRAIN.TIME_LIMIT:
-        cfg.TRAIN.TIME_LIMIT = parse_time(str(cfg.TRAIN.TIME_LIMIT))  # invalid strings raise (intended, §15)
-    else:
-        cfg.TRAIN.TIME_LIMIT = 0
-    scale = cfg.DATA.BATCH_SIZE / BATCH_REFERENCE
-    cfg.TRAIN.LR_BASE *= scale
-    cfg.TRAIN.LR_WARMUP *= scale
-    cfg.TRAIN.LR_MIN *= scale
-    cfg.TRAIN.SSL_SCHEME = cfg.TRAIN.SSL_SCHEME.lower()
-    cfg.TRAIN.OPTIMIZER.NAME = cfg.TRAIN.OPTIMIZER.NAME.lower()
-    _check_choices(cfg)
-    return cfg
-
-
-def _check_choices(cfg: CfgNode) -> None:
-    choices = {"TRAIN.SSL_SCHEME": ("moco", "byol", "simclr"), "TRAIN.OPTIMIZER.NAME": ("adamw", "sgd", "adam"),
-               "TRAIN.LR_SCHEDULER.NAME": ("cosine", "step", "linear"), "MODEL.ARCH": ("tsm",),
-               "MODEL.TSM_BASE": ("resnet50", "resnet18", "mobilenetv2"), "AUG.TYPE_MIXUP": ("none", "back"),
-               "AUG.INTERP": ("bicubic", "bilinear", "nearest", "area"), "DATA.SOURCE": ("files", "fractal"),
-               "DATA.RENDER_DEVICE": ("cpu",)}
-    for key, allowed in choices.items():
-        node = cfg
-        for part in key.split("."):
-            node = node[part]
-        if node not in allowed:
-            hint = {"MODEL.ARCH": " (X3D needs pytorchvideo, which is not a dependency)",
-                    "DATA.RENDER_DEVICE": " (GPU rendering is not implemented: the chaos game is a numba CPU "
-                                          "kernel; render in DATA.TORCH_N_WORKERS loader workers)"}.get(key, "")
-            raise ValueError(f"{key} {node!r} is not one of {', '.join(allowed)}{hint}")
-
-
-def load(argv: list[str] | None, mode: str, description: str,
+def load(argv: list[str] | None, task: str, description: str,
          preview: bool = False) -> tuple[CfgNode, argparse.Namespace]:
     args = build_parser(description, preview).parse_args(argv)
-    return derive(merge(args.cfg, args.device, args.opts, mode)), args
+    cfg = merge(args.cfg, args.device, args.opts)
+    check(cfg, task)
+    cfg.freeze()
+    return cfg, args

@@ -1,5 +1,5 @@
-"""The training engine shared by supervised and self-supervised training (spec/training.md §7, §9, §11):
-epochs of optimisation steps with AMP and gradient clipping, checkpoints, resume, time limit, logs."""
+"""Epochs of optimisation steps with AMP and gradient clipping; validation, metrics and checkpoints on schedule;
+the time limit. Every rank takes the same decisions (skip a batch, stop), so DDP never waits on a missing rank."""
 import time
 from dataclasses import dataclass
 from logging import Logger
@@ -7,62 +7,58 @@ from pathlib import Path
 from typing import Callable
 
 import torch
-from tqdm import tqdm
 from yacs.config import CfgNode
 
 from . import checkpoint
-from .logs import Metrics
+from .logs import Metrics, progress
 from .metrics import Mean
-from .runtime import Runtime, all_reduce_sum
+from .plan import Plan
+from .runtime import Runtime, all_ranks, any_rank, all_reduce_sum
 
-# step_fn(batch, step) -> (loss, batch size, {name: number of hits}) ; evaluate() -> {name: value}
+# step_fn(batch, step) -> (loss, batch size, {name: number of hits})
 StepFn = Callable[[tuple, int], tuple[torch.Tensor, int, dict[str, int]]]
 
 
 @dataclass
 class Session:
     cfg: CfgNode
+    plan: Plan
     rt: Runtime
-    model: torch.nn.Module  # the module being optimised (DDP-wrapped when distributed)
+    model: torch.nn.Module  # the module being optimised (DDP- or compile-wrapped when asked)
     optimizer: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.LRScheduler
     scaler: torch.amp.GradScaler
     logger: Logger
+    meta: dict  # what the checkpoints say about the weights (task, arch, classes)
 
     @property
     def output(self) -> Path:
         return Path(self.cfg.TRAIN.OUTPUT)
 
-    @property
-    def bare_model(self) -> torch.nn.Module:
-        return getattr(self.model, "module", self.model)
+    def restore(self, state: dict) -> None:
+        """Optimiser, scheduler and scaler states of a checkpoint (its weights are already loaded)."""
+        if "optimizer" in state and "scheduler" in state:
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.scheduler.load_state_dict(state["scheduler"])
+        if "scaler" in state and self.scaler.is_enabled():
+            self.scaler.load_state_dict(state["scaler"])
+
+    def save(self, epoch: int) -> Path:
+        return checkpoint.save(self.output, epoch, self.cfg, self.model, self.meta, self.optimizer, self.scheduler,
+                               self.scaler, keep=self.cfg.TRAIN.N_CHECK)
 
 
-def resume(s: Session, state: dict, path: str) -> None:
-    """Load model, optimiser, scheduler and scaler states (``state``, read from ``path`` with ``checkpoint.load``
-    before anything was written); the run continues after the saved epoch."""
-    result = s.bare_model.load_state_dict(state["model"], strict=False)
-    s.logger.info(f"resumed model from {path}: {result}")
-    if "optimizer" in state and "scheduler" in state:
-        s.optimizer.load_state_dict(state["optimizer"])
-        s.scheduler.load_state_dict(state["scheduler"])
-        s.cfg.defrost()
-        s.cfg.TRAIN.EPOCH_START = int(state["epoch"]) + 1
-        s.cfg.freeze()
-    if "scaler" in state and s.scaler.is_enabled():
-        s.scaler.load_state_dict(state["scaler"])
-
-
-def train_epoch(s: Session, batches, step_fn: StepFn, epoch: int, steps_per_epoch: int) -> dict[str, float]:
+def train_epoch(s: Session, batches, step_fn: StepFn, epoch: int) -> dict[str, float]:
     """One epoch; returns the loss and hit rates (percent) averaged over every sample of every rank."""
-    cfg, model = s.cfg, s.model
+    cfg, model, steps_per_epoch = s.cfg, s.model, s.plan.steps_per_epoch
     model.train()
     batches.set_epoch(epoch)
     torch.manual_seed(cfg.SEED * 1_000_003 + epoch * 1009 + s.rt.rank)  # augmentation randomness of this epoch
     loss_mean, hits, seen = Mean(), {}, 0
-    bar = tqdm(batches, total=steps_per_epoch, desc=f"epoch {epoch}", disable=not s.rt.main, dynamic_ncols=True,
-               leave=False)
+    bar = progress(batches, steps_per_epoch, f"epoch {epoch}", s.rt.main)
     for i, batch in enumerate(bar):
+        if not all_ranks(batch is not None, s.rt):  # a batch whose every video failed, on any rank
+            continue
         step = epoch * steps_per_epoch + i
         s.optimizer.zero_grad(set_to_none=True)
         loss, n, batch_hits = step_fn(batch, step)
@@ -86,32 +82,33 @@ def train_epoch(s: Session, batches, step_fn: StepFn, epoch: int, steps_per_epoc
 
 
 def fit(s: Session, batches, step_fn: StepFn, evaluate: Callable[[], dict] | None = None) -> None:
-    """Train from TRAIN.EPOCH_START to TRAIN.EPOCHS (or the time limit), checkpointing and validating on schedule."""
-    cfg, log = s.cfg, s.logger
-    steps_per_epoch = len(batches)
-    metrics = Metrics(s.output, cfg.TRAIN.EPOCH_START) if s.rt.main else None
-    log.info(f"training epochs {cfg.TRAIN.EPOCH_START}..{cfg.TRAIN.EPOCHS - 1}, {steps_per_epoch} steps per epoch")
+    """Train from the plan's start epoch to TRAIN.EPOCHS (or the time limit). Each epoch's metrics row is written
+    before its checkpoint, so an interruption never loses a row that a resume would not redo."""
+    cfg, plan, log = s.cfg, s.plan, s.logger
+    metrics = Metrics(s.output, plan.start_epoch) if s.rt.main else None
+    log.info(f"training epochs {plan.start_epoch}..{cfg.TRAIN.EPOCHS - 1}, {plan.steps_per_epoch} steps per epoch")
     start, durations = time.time(), []
-    for epoch in range(cfg.TRAIN.EPOCH_START, cfg.TRAIN.EPOCHS):
+    for epoch in range(plan.start_epoch, cfg.TRAIN.EPOCHS):
         t0 = time.time()
-        stats = train_epoch(s, batches, step_fn, epoch, steps_per_epoch)
+        stats = train_epoch(s, batches, step_fn, epoch)
         durations.append(time.time() - t0)
         lr = s.optimizer.param_groups[0]["lr"]
         log.info("-" * 40)
         log.info(f"EPOCH [{epoch}/{cfg.TRAIN.EPOCHS}] " + " ".join(f"{k.upper()} {v:.4f}" for k, v in stats.items())
                  + f" TIME {durations[-1]:.1f}s LR {lr:.3e}")
-        last = epoch == cfg.TRAIN.EPOCHS - 1 or bool(cfg.TRAIN.TIME_LIMIT and time.time() - start >= cfg.TRAIN.TIME_LIMIT)
-        if s.rt.main and ((epoch + 1) % cfg.TRAIN.EPOCHS_SAVE == 0 or last):
-            path = checkpoint.save(s.output, epoch, cfg, s.bare_model, s.optimizer, s.scheduler, s.scaler,
-                                   keep=cfg.TRAIN.N_CHECK)
-            log.info(f"saved {path}")
+        out_of_time = bool(plan.time_limit) and time.time() - start >= plan.time_limit
+        last = epoch == cfg.TRAIN.EPOCHS - 1 or any_rank(out_of_time, s.rt)  # rank 0's clock is not the others'
+        if last and epoch < cfg.TRAIN.EPOCHS - 1:
+            log.info(f"TRAIN.TIME_LIMIT reached after epoch {epoch}")
         val = {}
         if evaluate is not None and ((epoch + 1) % cfg.TRAIN.EPOCHS_EVAL == 0 or last):
             val = evaluate()
             log.info(" ".join(f"{k.upper()} {v:.2f}" for k, v in val.items()))
         if metrics is not None:
             metrics.add(epoch, {"lr": lr, **{f"train_{k}": v for k, v in stats.items()}, **val,
-                                "seconds": round(durations[-1], 1)}, (epoch + 1) * steps_per_epoch)
+                                "seconds": round(durations[-1], 1)}, (epoch + 1) * plan.steps_per_epoch)
+        if s.rt.main and ((epoch + 1) % cfg.TRAIN.EPOCHS_SAVE == 0 or last):
+            log.info(f"saved {s.save(epoch)}")
         remaining = cfg.TRAIN.EPOCHS - epoch - 1
         log.info(f"elapsed {time.time() - start:.0f}s, ETA {sum(durations) / len(durations) * remaining:.0f}s")
         if last:
@@ -120,4 +117,3 @@ def fit(s: Session, batches, step_fn: StepFn, evaluate: Callable[[], dict] | Non
         log.info(f"curves: {metrics.plot()}")
         metrics.close()
     log.info(f"training took {time.time() - start:.0f}s")
-

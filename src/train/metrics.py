@@ -1,4 +1,4 @@
-"""Accuracy and the per-video averaging of validation segments (spec/training.md §8)."""
+"""Accuracy and the per-video averaging of validation segments (docs/training.md)."""
 import torch
 
 

@@ -1,11 +1,13 @@
 """Optimisers without weight decay on 1-D parameters, and the warm-up + cosine/step/linear schedules
-(spec/training.md §5, §6) as a torch LambdaLR evaluated per optimisation step."""
+(docs/training.md, "Schedules") as a torch LambdaLR evaluated per optimisation step."""
 import math
 
 import torch
 from torch import nn
 from torch.optim.lr_scheduler import LambdaLR
 from yacs.config import CfgNode
+
+from .plan import Plan
 
 
 def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
@@ -17,21 +19,21 @@ def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
     return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
 
 
-def build_optimizer(cfg: CfgNode, model: nn.Module) -> torch.optim.Optimizer:
+def build_optimizer(cfg: CfgNode, plan: Plan, model: nn.Module) -> torch.optim.Optimizer:
     groups, t = param_groups(model, cfg.TRAIN.WEIGHT_DECAY), cfg.TRAIN
     if t.OPTIMIZER.NAME == "sgd":
-        return torch.optim.SGD(groups, lr=t.LR_BASE, momentum=t.OPTIMIZER.MOMENTUM, nesterov=True)
+        return torch.optim.SGD(groups, lr=plan.lr_base, momentum=t.OPTIMIZER.MOMENTUM, nesterov=True)
     if t.OPTIMIZER.NAME == "adam":
-        return torch.optim.Adam(groups, lr=t.LR_BASE)
-    return torch.optim.AdamW(groups, lr=t.LR_BASE, betas=tuple(t.OPTIMIZER.BETAS), eps=t.OPTIMIZER.EPS)
+        return torch.optim.Adam(groups, lr=plan.lr_base)
+    return torch.optim.AdamW(groups, lr=plan.lr_base, betas=tuple(t.OPTIMIZER.BETAS), eps=t.OPTIMIZER.EPS)
 
 
-def learning_rate(cfg: CfgNode, steps_per_epoch: int, t: int) -> float:
+def learning_rate(cfg: CfgNode, plan: Plan, steps_per_epoch: int, t: int) -> float:
     """The learning rate of global step ``t``."""
     tr = cfg.TRAIN
-    eta, eta_w, eta_min = tr.LR_BASE, tr.LR_WARMUP, tr.LR_MIN
+    eta, eta_w, eta_min = plan.lr_base, plan.lr_warmup, plan.lr_min
     t_total = math.floor(tr.EPOCHS * steps_per_epoch)
-    t_warm = math.floor(tr.EPOCHS_WARMUP * steps_per_epoch)
+    t_warm = math.floor(plan.warmup_epochs * steps_per_epoch)
     if t < t_warm:
         return eta_w + t * (eta - eta_w) / t_warm
     name = tr.LR_SCHEDULER.NAME
@@ -45,8 +47,8 @@ def learning_rate(cfg: CfgNode, steps_per_epoch: int, t: int) -> float:
     return eta_min + 0.5 * (eta - eta_min) * (1 + math.cos(math.pi * t / t_total))
 
 
-def build_scheduler(cfg: CfgNode, optimizer: torch.optim.Optimizer, steps_per_epoch: int) -> LambdaLR:
-    """Step s trains with the rate of t = s (the original lagged one step behind, spec §15)."""
+def build_scheduler(cfg: CfgNode, plan: Plan, optimizer: torch.optim.Optimizer, steps_per_epoch: int) -> LambdaLR:
+    """Step s trains with the rate of t = s (the original project lagged one step behind)."""
     for group in optimizer.param_groups:
-        group["lr"] = group["initial_lr"] = cfg.TRAIN.LR_BASE
-    return LambdaLR(optimizer, lambda t: learning_rate(cfg, steps_per_epoch, t) / cfg.TRAIN.LR_BASE)
+        group["lr"] = group["initial_lr"] = plan.lr_base
+    return LambdaLR(optimizer, lambda t: learning_rate(cfg, plan, steps_per_epoch, t) / plan.lr_base)

@@ -1,4 +1,4 @@
-"""Device, seeding, mixed precision and distributed set-up (spec/training.md §12)."""
+"""Device, seeding, mixed precision and distributed set-up, and the decisions every rank must share."""
 import contextlib
 import os
 import random
@@ -9,6 +9,8 @@ import torch
 import torch.distributed as dist
 from yacs.config import CfgNode
 
+from ..utils.threads import apply_main_budget
+
 
 @dataclass
 class Runtime:
@@ -16,10 +18,17 @@ class Runtime:
     rank: int = 0
     world: int = 1
     amp_dtype: torch.dtype | None = None  # None: full precision
+    threads: str = ""  # the thread-budget decision, for the log
 
     @property
     def main(self) -> bool:
         return self.rank == 0
+
+    def describe(self) -> str:
+        name = torch.cuda.get_device_name(self.device) if self.device.type == "cuda" else \
+            f"{torch.get_num_threads()} threads in the main process"
+        amp = {None: "off", torch.float16: "float16", torch.bfloat16: "bfloat16"}[self.amp_dtype]
+        return f"{self.device} ({name}; world size {self.world}; AMP {amp})"
 
     def autocast(self):
         if self.amp_dtype is None:
@@ -54,8 +63,9 @@ def setup(cfg: CfgNode) -> Runtime:
     else:
         device = torch.device("cpu")
         amp = torch.bfloat16 if cfg.TRAIN.AMP_CPU_BF16 else None
+    threads = apply_main_budget(cfg.DATA.TORCH_N_WORKERS, device.type)
     seed_everything(cfg.SEED + rank)
-    return Runtime(device, rank, world, amp)
+    return Runtime(device, rank, world, amp, threads)
 
 
 def all_reduce_sum(values: list[float], rt: Runtime) -> list[float]:
@@ -65,3 +75,17 @@ def all_reduce_sum(values: list[float], rt: Runtime) -> list[float]:
     t = torch.tensor(values, dtype=torch.float64, device=rt.device)
     dist.all_reduce(t)
     return t.tolist()
+
+
+def all_ranks(flag: bool, rt: Runtime) -> bool:
+    """True when ``flag`` holds on every rank (``flag`` itself for one process)."""
+    if rt.world == 1:
+        return flag
+    t = torch.tensor([0.0 if flag else 1.0], device=rt.device)
+    dist.all_reduce(t)
+    return t.item() == 0
+
+
+def any_rank(flag: bool, rt: Runtime) -> bool:
+    """True when ``flag`` holds on at least one rank."""
+    return not all_ranks(not flag, rt)

@@ -1,4 +1,5 @@
-"""Supervised training and evaluation (spec/training.md §7, §8): train_sup.py and val_sup.py call into here."""
+"""Supervised classification: the task that ``train_sup.py`` runs on the engine, and ``val_sup.py``'s evaluation."""
+import csv
 from pathlib import Path
 
 import torch
@@ -6,18 +7,19 @@ import torch.nn.functional as nnf
 from yacs.config import CfgNode
 
 from ..data.dataset_folders import labelled_sets
-from ..data.datasets import ClipSpec
-from ..data.loaders import make_loader
-from ..data.online import online_labelled
-from ..models.build import supervised_model
-from ..models.tsm import TSM
-from ..transform.inner import MEAN, STD, TrainCrop, ValResizeCrop
+from ..data.datasets import ClipSpec, TrainClips, ValidationClips
+from ..data.fractal_source import FractalSource, load_classes, render_settings
+from ..data.loaders import Batches, make_loader
+from ..data.video_files import DatasetError
+from ..transform.inner import TrainCrop, ValResizeCrop
 from ..transform.mixup import BackgroundMixup
 from ..transform.outer import OuterConfig, OuterTransform
-from . import checkpoint, optim
-from .loop import Session, fit, resume
+from ..utils.atomic import atomic_path
+from . import checkpoint
+from .engine import TaskData, place, prepare_output
+from .init_weights import backbone, supervised_model
 from .metrics import topk_correct, video_probabilities
-from .runs import prepare_output, wrap
+from .plan import Plan
 from .runtime import Runtime, setup
 
 
@@ -30,34 +32,42 @@ def curriculum_steps(cfg: CfgNode, steps_per_epoch: int) -> int:
     return max(1, cfg.AUG.EPOCHS_CURRICULUM * steps_per_epoch)
 
 
-def labelled_data(cfg: CfgNode, rt: Runtime, need_train_batch: bool = True):
-    """Training and validation batches of ROOT/DATASET and the class dictionary."""
-    folder = Path(cfg.DATA.ROOT) / cfg.DATA.DATASET
+def labelled_datasets(cfg: CfgNode) -> tuple[TrainClips, ValidationClips, dict[str, int], str]:
+    """Training and validation clips (files under ROOT/DATASET, or rendered from DATA.CLASS_PARAMS), the class
+    dictionary and where they come from."""
     train_tf = TrainCrop(cfg.DATA.IMG_SIZE, cfg.AUG.MIN_SCALE, cfg.AUG.INTERP)
     val_tf = ValResizeCrop(cfg.DATA.IMG_SIZE, cfg.AUG.CROP_VAL, cfg.AUG.INTERP)
+    spec = clip_spec(cfg)
     if cfg.DATA.SOURCE == "fractal":
-        folder = Path(cfg.DATA.CLASS_PARAMS or ".")
-        train, val, classes = online_labelled(cfg, clip_spec(cfg), train_tf, val_tf)
-    else:
-        train, val, classes = labelled_sets(folder, cfg.DATA.EXTENSION, clip_spec(cfg), train_tf, val_tf,
-                                            workers=cfg.DATA.TORCH_N_WORKERS or None)
-    if need_train_batch and len(train) < cfg.DATA.BATCH_SIZE * rt.world:
-        raise ValueError(f"{folder} gives {len(train)} training videos, fewer than one batch "
-                         f"(DATA.BATCH_SIZE {cfg.DATA.BATCH_SIZE} x {rt.world} processes); lower DATA.BATCH_SIZE")
-    workers = cfg.DATA.TORCH_N_WORKERS
-    train_batches = make_loader(train, cfg.DATA.BATCH_SIZE, workers, shuffle=True, drop_last=True, seed=cfg.SEED,
-                                rank=rt.rank, world=rt.world)
-    val_batches = make_loader(val, cfg.DATA.BATCH_SIZE_VAL, min(workers, 2), shuffle=False, concatenate=True)
-    return train_batches, val_batches, classes, train
+        if not cfg.DATA.CLASS_PARAMS:
+            raise DatasetError("DATA.SOURCE fractal with labels needs DATA.CLASS_PARAMS <folder of class files>")
+        classes, names = load_classes(Path(cfg.DATA.CLASS_PARAMS))
+        settings = render_settings(cfg)
+        train = TrainClips(FractalSource(cfg.DATA.SAMPLES_PER_EPOCH, settings, classes, cfg.SEED), spec, train_tf)
+        val = ValidationClips(FractalSource(cfg.DATA.VAL_SAMPLES, settings, classes, cfg.SEED, fixed=True), spec,
+                              val_tf)
+        return train, val, names, f"fractal classes in {cfg.DATA.CLASS_PARAMS}, rendered at {settings.res} px"
+    folder = Path(cfg.DATA.ROOT) / cfg.DATA.DATASET
+    train, val, names = labelled_sets(folder, cfg.DATA.EXTENSION, spec, train_tf, val_tf,
+                                      workers=cfg.DATA.TORCH_N_WORKERS or None)
+    return train, val, names, str(folder)
+
+
+def validation_batches(cfg: CfgNode, val: ValidationClips) -> Batches:
+    return make_loader(val, cfg.DATA.BATCH_SIZE_VAL, min(cfg.DATA.TORCH_N_WORKERS, 2), shuffle=False,
+                       concatenate=True)
 
 
 @torch.no_grad()
-def evaluate(model: torch.nn.Module, batches, labels: list[int], rt: Runtime, keep: bool = False):
-    """Top-1/top-5 over videos (segment softmax averaged per video); with ``keep`` also per-video top-3 rows."""
+def evaluate(model: torch.nn.Module, batches: Batches, labels: list[int], rt: Runtime, keep: bool = False):
+    """Top-1/top-5 over videos (segment softmax averaged per video); with ``keep`` also per-video top-k rows."""
     model.eval()
     hits1 = hits5 = videos = 0
     rows = []
-    for clips, _, ids in batches:
+    for batch in batches:
+        if batch is None:
+            continue
+        clips, _, ids = batch
         with rt.autocast():
             logits = model(clips.to(rt.device, non_blocking=True))
         probs, video_ids = video_probabilities(logits, ids.to(rt.device))
@@ -65,83 +75,105 @@ def evaluate(model: torch.nn.Module, batches, labels: list[int], rt: Runtime, ke
         h1, h5 = topk_correct(probs, truth)
         hits1, hits5, videos = hits1 + h1, hits5 + h5, videos + len(video_ids)
         if keep:
-            top3 = probs.topk(min(3, probs.shape[1]), dim=1).indices.tolist()
-            rows += [(i, t, *p) for i, t, p in zip(video_ids.tolist(), truth.tolist(), top3)]
+            top = probs.topk(min(3, probs.shape[1]), dim=1).indices.tolist()
+            rows += [(i, t, *p) for i, t, p in zip(video_ids.tolist(), truth.tolist(), top)]
     result = {"acc1_val": 100 * hits1 / max(1, videos), "acc5_val": 100 * hits5 / max(1, videos)}
     return (result, rows) if keep else result
 
 
-def supervised_step(model, outer: OuterTransform, mixup: BackgroundMixup | None, rt: Runtime):
-    def step_fn(batch, step):
-        clips, labels = (t.to(rt.device, non_blocking=True) for t in batch)
-        if mixup is not None:
-            clips = mixup(clips, step)
-        clips = outer(clips, step)
-        with rt.autocast():
-            logits = model(clips)
-            loss = nnf.cross_entropy(logits, labels)
-        acc1, acc5 = topk_correct(logits.detach(), labels)
-        return loss, len(labels), {"acc1": acc1, "acc5": acc5}
-    return step_fn
-
-
-def train(cfg: CfgNode) -> None:
-    """train_sup.py: set-up order of spec §7, then the shared training loop."""
-    rt = setup(cfg)
-    train_batches, val_batches, classes, train_set = labelled_data(cfg, rt)
-    resume_state = checkpoint.load(cfg.MODEL.RESUME) if cfg.MODEL.RESUME else None
-    logger = prepare_output(cfg, rt)  # only once the data and the checkpoint are known to be usable
-    logger.info(f"{len(classes)} classes, {len(train_set)} training and {len(val_batches.loader.dataset)} "
-                f"validation videos, {train_set.short_videos()} shorter than one clip")
-    cfg.defrost()
-    cfg.MODEL.N_CLASSES = len(classes)
-    cfg.STEPS_PER_EPOCH = len(train_batches)
-    cfg.freeze()
-    n_steps = curriculum_steps(cfg, len(train_batches))
-    outer = OuterTransform(OuterConfig.from_cfg(cfg.AUG, n_steps))
+def augmentations(cfg: CfgNode, steps_per_epoch: int) -> tuple[OuterTransform, BackgroundMixup | None]:
+    """The outer transform and the background mixup, with the camera-motion curriculum in steps."""
+    n_steps = curriculum_steps(cfg, steps_per_epoch)
     mixup = BackgroundMixup.from_cfg(cfg.AUG, cfg.DATA.IMG_SIZE, n_steps) if cfg.AUG.TYPE_MIXUP == "back" else None
-    model = supervised_model(cfg, len(classes), logger)
-    logger.info(f"TSM-{cfg.MODEL.TSM_BASE}: {sum(p.numel() for p in model.parameters()):,} parameters")
-    model = wrap(model, cfg, rt)
-    optimizer = optim.build_optimizer(cfg, model)
-    scheduler = optim.build_scheduler(cfg, optimizer, len(train_batches))
-    session = Session(cfg, rt, model, optimizer, scheduler, rt.scaler(), logger)
-    bare = session.bare_model
-    labels = val_batches.loader.dataset.labels
-    if resume_state is not None:
-        resume(session, resume_state, cfg.MODEL.RESUME)
-        if rt.main:
-            logger.info(" ".join(f"{k.upper()} {v:.2f}" for k, v in evaluate(bare, val_batches, labels, rt).items()))
-    fit(session, train_batches, supervised_step(model, outer, mixup, rt),
-        (lambda: evaluate(bare, val_batches, labels, rt)) if rt.main else None)
-    if train_batches.skipped:
-        logger.warning(f"{train_batches.skipped} unreadable training videos were skipped")
+    return OuterTransform(OuterConfig.from_cfg(cfg.AUG, n_steps)), mixup
+
+
+class SupervisedTask:
+    name = "supervised"
+
+    def data(self, cfg: CfgNode, rt: Runtime) -> TaskData:
+        train, val, classes, where = labelled_datasets(cfg)
+        if len(train) < cfg.DATA.BATCH_SIZE * rt.world:
+            raise DatasetError(f"{where} gives {len(train)} training videos, fewer than one batch "
+                               f"(DATA.BATCH_SIZE {cfg.DATA.BATCH_SIZE} x {rt.world} processes); lower DATA.BATCH_SIZE")
+        self.val_batches, self.labels = validation_batches(cfg, val), val.labels
+        batches = make_loader(train, cfg.DATA.BATCH_SIZE, cfg.DATA.TORCH_N_WORKERS, shuffle=True, drop_last=True,
+                              seed=cfg.SEED, rank=rt.rank, world=rt.world)
+        return TaskData(batches, len(classes), [f"{len(classes)} classes from {where}: {len(train)} training and "
+                                                f"{len(val)} validation videos, {train.short_videos()} shorter "
+                                                "than one clip"])
+
+    def model(self, cfg: CfgNode, plan: Plan):
+        return supervised_model(cfg, plan.n_classes)
+
+    def step(self, model, cfg: CfgNode, plan: Plan, rt: Runtime):
+        outer, mixup = augmentations(cfg, plan.steps_per_epoch)
+
+        def step_fn(batch, step):
+            clips, labels = (t.to(rt.device, non_blocking=True) for t in batch)
+            if mixup is not None:
+                clips = mixup(clips, step)
+            clips = outer(clips, step)
+            with rt.autocast():
+                logits = model(clips)
+                loss = nnf.cross_entropy(logits, labels)
+            acc1, acc5 = topk_correct(logits.detach(), labels)
+            return loss, len(labels), {"acc1": acc1, "acc5": acc5}
+        return step_fn
+
+    def evaluator(self, model, rt: Runtime):
+        if not rt.main:
+            return None
+        bare = checkpoint.unwrap(model)  # rank 0 alone: no DDP collectives
+        return lambda: evaluate(bare, self.val_batches, self.labels, rt)
 
 
 def validate_checkpoint(cfg: CfgNode) -> dict:
-    """val_sup.py (spec §14): evaluate MODEL.RESUME on ROOT/DATASET/val and write OUTPUT/pred_test.csv."""
+    """val_sup.py: evaluate MODEL.RESUME on the validation set and write OUTPUT/pred_test.csv."""
     if not cfg.MODEL.RESUME:
-        raise ValueError("val_sup.py needs MODEL.RESUME <checkpoint>")
+        raise ValueError("val_sup.py needs MODEL.RESUME <checkpoint>; e.g. --opts MODEL.RESUME out/ckpt_last.pth")
     rt = setup(cfg)
-    _, val_batches, classes, _ = labelled_data(cfg, rt, need_train_batch=False)
-    state = checkpoint.load(cfg.MODEL.RESUME)
+    _, val, classes, where = labelled_datasets(cfg)
+    state = checkpoint.load(cfg.MODEL.RESUME, "MODEL.RESUME")
+    meta = checkpoint.meta_of(state)
+    if meta["task"] != "supervised":
+        raise checkpoint.CheckpointError(f"MODEL.RESUME {cfg.MODEL.RESUME} was written by train_ssl.py; fine-tune "
+                                         "it first with train_sup.py --opts TRAIN.INIT_SSL <it>")
+    if meta["arch"] != cfg.MODEL.ARCH or meta["base"] != cfg.MODEL.TSM_BASE:
+        raise checkpoint.CheckpointError(f"MODEL.RESUME {cfg.MODEL.RESUME} holds a TSM-{meta['base']}; set "
+                                         f"MODEL.TSM_BASE {meta['base']}")
+    if meta["n_classes"] != len(classes):
+        raise checkpoint.CheckpointError(f"MODEL.RESUME {cfg.MODEL.RESUME} classifies {meta['n_classes']} classes "
+                                         f"but {where} has {len(classes)}; evaluate it on the dataset it was "
+                                         "trained on")
+    model = backbone(cfg, meta["n_classes"])
+    checkpoint.load_weights(model, state["model"], f"MODEL.RESUME {cfg.MODEL.RESUME}")
     logger = prepare_output(cfg, rt, "config_test.yaml")
-    stored = checkpoint.stored_config(state)
-    model = TSM(stored.MODEL.N_CLASSES, cfg.DATA.CLIP_LENGTH, cfg.MODEL.TSM_BASE)
-    logger.info(f"loaded {cfg.MODEL.RESUME}: {model.load_state_dict(state['model'], strict=False)}")
-    logger.info(f"{sum(p.numel() for p in model.parameters()):,} parameters")
-    model = wrap(model, cfg, rt)
-    dataset = val_batches.loader.dataset
-    result, rows = evaluate(model, val_batches, dataset.labels, rt, keep=True)
-    root = Path(cfg.DATA.ROOT) / cfg.DATA.DATASET
-    names = {i: n for n, i in classes.items()}
-    lines = ["path label pred1 pred2 pred3"] + [
-        " ".join([dataset.files[i].relative_to(root).as_posix(), *(names[c] for c in (label, *preds))])
-        for i, label, *preds in rows]
-    (Path(cfg.TRAIN.OUTPUT) / "pred_test.csv").write_text("\n".join(lines) + "\n")
-    logger.info(f"ACC1-VAL {result['acc1_val']:.2f} ACC5-VAL {result['acc5_val']:.2f}; "
-                f"predictions in {Path(cfg.TRAIN.OUTPUT) / 'pred_test.csv'}")
+    logger.info(f"loaded every weight of {cfg.MODEL.RESUME} (epoch {state['epoch']})")
+    model = place(model, rt.device, rt.device.type == "cuda" and cfg.TRAIN.CHANNELS_LAST)
+    result, rows = evaluate(model, validation_batches(cfg, val), val.labels, rt, keep=True)
+    path = Path(cfg.TRAIN.OUTPUT) / "pred_test.csv"
+    write_predictions(path, rows, val, classes, where)
+    logger.info(f"ACC1-VAL {result['acc1_val']:.2f} ACC5-VAL {result['acc5_val']:.2f}; predictions in {path}")
     return result
+
+
+def write_predictions(path: Path, rows: list[tuple], val: ValidationClips, classes: dict[str, int],
+                      where: str) -> None:
+    """CSV: video, true label, then the top predictions (as many columns as there are, at most 3)."""
+    names = {i: n for n, i in classes.items()}
+    k = max((len(r) - 2 for r in rows), default=min(3, len(classes)))
+    root = Path(where)
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["path", "label"] + [f"pred{j + 1}" for j in range(k)])
+        for i, label, *preds in rows:
+            name = val.source.name(i)
+            try:
+                name = Path(name).relative_to(root).as_posix()
+            except ValueError:
+                pass
+            out.writerow([name, names[label], *(names[c] for c in preds)])
 
 
 def preview_augmentations(cfg: CfgNode, n: int) -> Path:
@@ -150,12 +182,14 @@ def preview_augmentations(cfg: CfgNode, n: int) -> Path:
     import cv2
     import numpy as np
 
-    rt = setup(cfg)
-    batches, _, _, train_set = labelled_data(cfg, rt, need_train_batch=False)
-    clips = torch.stack([train_set[(i, cfg.SEED + i)][0] for i in range(min(n, len(train_set)))])
-    n_steps = curriculum_steps(cfg, len(batches) or 1)
-    outer = OuterTransform(OuterConfig.from_cfg(cfg.AUG, n_steps))
-    mixup = BackgroundMixup.from_cfg(cfg.AUG, cfg.DATA.IMG_SIZE, n_steps) if cfg.AUG.TYPE_MIXUP == "back" else None
+    from ..transform.inner import MEAN, STD
+
+    setup(cfg)
+    train, _, _, _ = labelled_datasets(cfg)
+    clips = torch.stack([train[(i, cfg.SEED + i)][0] for i in range(min(n, len(train)))])
+    steps_per_epoch = max(1, len(train) // cfg.DATA.BATCH_SIZE)
+    outer, mixup = augmentations(cfg, steps_per_epoch)
+    n_steps = curriculum_steps(cfg, steps_per_epoch)
     mean, std = torch.tensor(MEAN).view(1, 3, 1, 1, 1), torch.tensor(STD).view(1, 3, 1, 1, 1)
     views = [clips]
     for step in (0, n_steps):
@@ -164,6 +198,6 @@ def preview_augmentations(cfg: CfgNode, n: int) -> Path:
     rows = [torch.cat(list(v[i].permute(1, 2, 3, 0)), dim=1) for i in range(len(clips)) for v in views]
     sheet = (torch.cat(rows, dim=0).numpy() * 255).astype(np.uint8)
     out = Path(cfg.TRAIN.OUTPUT) / "augment_preview.png"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(out), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
+    with atomic_path(out) as tmp:
+        cv2.imwrite(str(tmp), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
     return out

@@ -1,4 +1,4 @@
-"""Camera-like motion on the training device (spec/augment.md §4, §6.1, §6.2): perspective, pan, zoom, shake.
+"""Camera-like motion on the training device (docs/augmentations.md): perspective, pan, zoom, shake.
 
 Random parameters are drawn once per call and shared by the samples a call modifies (the reference
 distribution); whether a sample is modified is decided per sample. Clips are [B, C, T, H, W], square frames.
@@ -14,7 +14,7 @@ PERSPECTIVE_ZOOM = 1.4
 
 
 def ramp(lo: float, hi: float, step: int, n_steps: int) -> float:
-    """Curriculum value: ``lo`` at step 0, ``hi`` from ``n_steps`` on (spec §3)."""
+    """Curriculum value: ``lo`` at step 0, ``hi`` from ``n_steps`` on."""
     return lo + (hi - lo) * step / n_steps if step < n_steps else hi
 
 
@@ -40,7 +40,7 @@ def _centre_crop(frames: torch.Tensor, h: int, w: int) -> torch.Tensor:
 
 
 def pan_windows(n_frames: int, size: int, step: int, n_steps: int) -> tuple[torch.Tensor, torch.Tensor, int]:
-    """The linear pan (§4): top-left corners [L] (rows, columns) of the windows and the enlargement D."""
+    """The linear pan: top-left corners [L] (rows, columns) of the windows and the enlargement D."""
     v_hi = max(1.0, ramp(0.2, 1.0, step, n_steps) * size / n_frames)
     v_lo = max(1.0, 0.2 * size / n_frames)
     speed = _uniform(v_lo, max(v_lo, v_hi))
@@ -125,14 +125,14 @@ def _apply_to(clips: torch.Tensor, prob: float, fn) -> torch.Tensor:
 
 def camera_motion(clips: torch.Tensor, step: int, n_steps: int, p_shift: float, p_zoom: float,
                   p_shake: float) -> torch.Tensor:
-    """Shift, then zoom, then shake, each on its own random subset of the batch (§6.2)."""
+    """Shift, then zoom, then shake, each on its own random subset of the batch."""
     clips = _apply_to(clips, p_shift, lambda x: pan(x, step, n_steps))
     clips = _apply_to(clips, p_zoom, lambda x: zoom(x, step, n_steps))
     return _apply_to(clips, p_shake, lambda x: shake(x, step, n_steps))
 
 
 def perspective_corners(h: int, w: int) -> list[list[int]]:
-    """Batch-shared destination corners (§6.1) for the source corners TL, TR, BR, BL as (x, y)."""
+    """Batch-shared destination corners for the source corners TL, TR, BR, BL as (x, y)."""
     a, b = math.floor(PERSPECTIVE_DISTORTION * (h // 2)), math.floor(PERSPECTIVE_DISTORTION * (w // 2))
     a2, b2 = h - a - 1, w - b - 1
     return [[_integer(0, b), _integer(0, a)], [_integer(b2, w - 1), _integer(0, a)],

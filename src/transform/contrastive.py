@@ -1,4 +1,4 @@
-"""The two-view transform of self-supervised training (spec/augment.md §8)."""
+"""The two-view transform of self-supervised training (docs/augmentations.md)."""
 import torch
 
 from .mixup import BackgroundMixup

@@ -1,4 +1,4 @@
-"""Per-sample transforms run in the loader workers (spec/augment.md §1, §2): crops, resizing, normalisation.
+"""Per-sample transforms run in the loader workers (docs/augmentations.md): crops, resizing, normalisation.
 
 Clips are [3, T, H, W] uint8 in and float out. Cropping and resizing run on the uint8 frames (torchvision's
 vectorised antialiased uint8 kernels, 6x faster than on floats) and the result is converted to [0, 1] floats, so

@@ -1,4 +1,4 @@
-"""Background mixup (spec/augment.md §5): each clip is blended with a background cut from the batch itself,
+"""Background mixup (docs/augmentations.md): each clip is blended with a background cut from the batch itself,
 after the foreground may have been shrunk, cloned and moved. Clips are [B, C, T, H, W] floats in [0, 1]."""
 import math
 from dataclasses import dataclass
@@ -28,7 +28,7 @@ def _walk(n_frames: int) -> torch.Tensor:
 
 
 def _still_pan(stills: torch.Tensor, n_frames: int, step: int, n_steps: int) -> torch.Tensor:
-    """Image form of the pan (§5.2): cut L windows of the enlarged still, pad in time by repetition."""
+    """Image form of the pan: cut L windows of the enlarged still, pad in time by repetition."""
     n, c, h, w = stills.shape
     tops, lefts, d = pan_windows(n_frames, h, step, n_steps)
     big = nnf.interpolate(stills, size=(h + d, w + d), mode="bicubic", align_corners=False).clamp(0, 1)
@@ -67,7 +67,7 @@ class BackgroundMixup:
         return cls(img_size, curriculum_steps, aug.PROB_SCALE, aug.PROB_SHIFT, aug.PROB_CLONE)
 
     def backgrounds(self, v: torch.Tensor, step: int) -> torch.Tensor:
-        """One background per sample, drawn from the batch before it changes (§5.1, §5.2, §5.5 step 1)."""
+        """One background per sample, drawn from the batch before it changes."""
         b, c, t, h, w = v.shape
         dynamic = torch.rand(b) < P_DYNAMIC
         n_dyn, n_sta = int(dynamic.sum()), int((~dynamic).sum())
@@ -112,7 +112,7 @@ class BackgroundMixup:
         return out
 
     def scale(self, v: torch.Tensor, step: int) -> torch.Tensor:
-        """Foreground scale and clones (§5.3) on samples chosen with ``prob_scale``."""
+        """Foreground scale and clones on samples chosen with ``prob_scale``."""
         out = v.clone()
         curriculum = step < self.curriculum_steps
         s_min = 1 - 0.7 * step / self.curriculum_steps

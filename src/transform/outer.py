@@ -1,4 +1,4 @@
-"""Batch transforms on the training device (spec/augment.md §6): perspective, camera motion, then per sample
+"""Batch transforms on the training device (docs/augmentations.md): perspective, camera motion, then per sample
 flip, RandAugment, blur and ImageNet normalisation. Clips are [B, C, T, H, W] floats in [0, 1]."""
 from dataclasses import dataclass
 

@@ -1,4 +1,4 @@
-"""RandAugment for video clips (spec/augment.md §6.3): the same operation and parameters for every frame,
+"""RandAugment for video clips (docs/augmentations.md): the same operation and parameters for every frame,
 N distinct ops per clip each applied with probability 0.5, magnitude ~ Normal(M, 0.5) clipped to [0, 10],
 geometric ops filling with black. Built on torchvision's ``transforms.v2.functional``."""
 import math

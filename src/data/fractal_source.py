@@ -1,0 +1,73 @@
+"""Fractal clips rendered while training (``DATA.SOURCE fractal``): no video files, no download.
+
+``FractalSource`` renders with the generator itself (``FractalGenerator.render``), only the frames a clip takes
+and at ``DATA.RENDER_RES``. Labelled items are mutations of class files (``generate_synthetic.py --gen_param``),
+exactly as ``generate_synthetic.py --dir_in`` makes them; unlabelled items draw fresh parameters. An item's
+randomness comes from its seed (``EpochSampler``), so the same seed gives the same clip whatever the workers.
+"""
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..synthetic.class_files import ClassFileError
+from ..synthetic.fractal import FractalGenerator
+from ..synthetic.fractal_params import load_params
+from ..synthetic.generator import Settings, until_valid
+from .sources import Pick
+from .video_files import DatasetError
+
+VAL_SEED_OFFSET = 7_919_000_003  # validation items draw from their own seeds, fixed across epochs
+
+
+def load_classes(folder: Path) -> tuple[list[dict], dict[str, int]]:
+    """Class parameter files below ``folder`` (sorted) → their parameters and the class dictionary."""
+    if not folder.is_dir():
+        raise DatasetError(f"DATA.CLASS_PARAMS {folder} is not a folder; create class files with: "
+                           f"python generate_synthetic.py --type fractal --gen_param 100 --dir_out {folder}")
+    files = sorted(folder.rglob("*.npz"))
+    if not files:
+        raise DatasetError(f"DATA.CLASS_PARAMS {folder} holds no class files (*.npz); create them with "
+                           "generate_synthetic.py --type fractal --gen_param N")
+    try:
+        params = [load_params(f) for f in files]
+    except ClassFileError as e:
+        raise DatasetError(str(e)) from None
+    if any("weights" in p for p in params):
+        raise DatasetError(f"DATA.CLASS_PARAMS {folder} holds image-mode class files (--img); video classes are needed")
+    return params, {f.stem: i for i, f in enumerate(files)}
+
+
+class FractalSource:
+    """``n`` rendered videos: labelled round robin over ``classes`` (balanced epochs), or fresh when None.
+    With ``fixed`` (validation) item ``i`` is always the same draw, whatever the seed it is asked with."""
+
+    generator = FractalGenerator()
+
+    def __init__(self, n: int, settings: Settings, classes: list[dict] | None = None, seed: int = 0,
+                 fixed: bool = False):
+        self.n, self.settings, self.classes, self.seed, self.fixed = n, settings, classes, seed, fixed
+        self.labels = [i % len(classes) if classes else i for i in range(n)]
+
+    def __len__(self) -> int:
+        return self.n
+
+    def name(self, i: int) -> str:
+        return f"rendered fractal {i}"
+
+    def short_videos(self, span: int) -> int:
+        return 0  # 18-20 frames: every clip of the recipes fits; longer clips repeat the last frame
+
+    def frames(self, i: int, pick: Pick, rng: np.random.Generator) -> torch.Tensor:
+        if self.fixed:
+            rng = np.random.default_rng(VAL_SEED_OFFSET + self.seed * 1_000_003 + i)
+        params = self.classes[self.labels[i]] if self.classes else None
+        sample, _ = until_valid(lambda: self.generator.render(self.settings, rng, params, frames=pick))
+        gray = torch.from_numpy(sample.frames)  # [*indices.shape, S, S]
+        return gray.unsqueeze(0).expand(3, *gray.shape).contiguous()
+
+
+def render_settings(cfg) -> Settings:
+    """The generator's defaults at DATA.RENDER_RES (auto: the validation resize side, IMG_SIZE·256/224)."""
+    res = cfg.DATA.RENDER_RES or int(256 / 224 * cfg.DATA.IMG_SIZE)
+    return Settings(res=res + res % 2)

@@ -1,0 +1,1 @@
+"""Backbones: tensors in, tensors out. Imports nothing else from ``src``."""

@@ -1,0 +1,1 @@
+"""Downloading, extracting and laying out datasets as ROOT/DATASET/{train,val}/<class>/<video>."""

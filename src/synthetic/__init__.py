@@ -1,0 +1,1 @@
+"""The synthetic video generators and the generation runner; nothing here knows about training."""

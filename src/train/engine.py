@@ -1,0 +1,132 @@
+"""One trainer for both tasks: set-up → data → resume → outputs → wrap → optimiser → fit.
+
+A task (supervised classification in ``supervised.py``, contrastive pre-training in ``contrastive.py``) supplies
+its data, its model, its training step and its evaluation; everything else is here and in ``loop.py``.
+Everything that can be wrong with the user's input is found before the output folder is created.
+"""
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Protocol
+
+import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from yacs.config import CfgNode
+
+from ..data.loaders import Batches
+from ..models.registry import describe
+from . import checkpoint, optim
+from .config import changed_keys
+from .logs import make_logger
+from .loop import Session, StepFn, fit
+from .plan import Plan, derive
+from .runtime import Runtime, setup
+
+
+@dataclass
+class TaskData:
+    train: Batches
+    n_classes: int  # 0 for contrastive pre-training
+    notes: list[str] = field(default_factory=list)  # lines for the log, once it exists
+
+
+class Task(Protocol):
+    name: str  # "supervised" or "contrastive": stored in checkpoints
+
+    def data(self, cfg: CfgNode, rt: Runtime) -> TaskData: ...
+
+    def model(self, cfg: CfgNode, plan: Plan) -> tuple[nn.Module, str]: ...
+
+    def step(self, model: nn.Module, cfg: CfgNode, plan: Plan, rt: Runtime) -> StepFn: ...
+
+    def evaluator(self, model: nn.Module, rt: Runtime) -> Callable[[], dict] | None: ...
+
+
+def prepare_output(cfg: CfgNode, rt: Runtime, config_name: str = "config.yaml"):
+    """Create TRAIN.OUTPUT, clear the temp files of a killed save, open the log, write the configuration."""
+    output = Path(cfg.TRAIN.OUTPUT)
+    output.mkdir(parents=True, exist_ok=True)
+    checkpoint.remove_partial_saves(output)
+    logger = make_logger(output, rt.main)
+    logger.info(f"device {rt.describe()}")
+    logger.info(rt.threads)
+    if rt.main:
+        (output / config_name).write_text(cfg.dump())
+        changed = changed_keys(cfg)
+        logger.info(f"configuration in {output / config_name}; changed from the defaults: "
+                    + (", ".join(f"{k} {v}" for k, v in changed.items()) or "nothing"))
+    return logger
+
+
+def place(model: nn.Module, device: torch.device, channels_last: bool) -> nn.Module:
+    """Move to ``device``; channels-last memory format for the 2-D convolutions (TSM follows its weights)."""
+    model = model.to(device)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    return model
+
+
+def wrap(model: nn.Module, cfg: CfgNode, rt: Runtime) -> nn.Module:
+    """Place on the device (channels-last on CUDA), SyncBN and DDP when distributed, torch.compile when asked.
+    ``checkpoint.unwrap`` undoes every wrapper."""
+    if rt.world > 1 and cfg.TRAIN.SYNC_BN:
+        if rt.device.type != "cuda":
+            raise ValueError("TRAIN.SYNC_BN needs CUDA devices (PyTorch's SyncBatchNorm); drop it for CPU runs")
+        model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    model = place(model, rt.device, rt.device.type == "cuda" and cfg.TRAIN.CHANNELS_LAST)
+    if rt.world > 1:
+        model = DistributedDataParallel(model, device_ids=[rt.device.index] if rt.device.type == "cuda" else None)
+    if cfg.TRAIN.COMPILE:
+        model = torch.compile(model)
+    return model
+
+
+def read_resume(cfg: CfgNode, task: Task) -> dict | None:
+    """MODEL.RESUME, read and checked against this task before anything is written."""
+    if not cfg.MODEL.RESUME:
+        return None
+    state = checkpoint.load(cfg.MODEL.RESUME, "MODEL.RESUME")
+    meta = checkpoint.meta_of(state)
+    if meta["task"] != task.name:
+        script = "train_sup.py" if meta["task"] == "supervised" else "train_ssl.py"
+        raise checkpoint.CheckpointError(f"MODEL.RESUME {cfg.MODEL.RESUME} is a {meta['task']} checkpoint; "
+                                         f"resume it with {script}")
+    return state
+
+
+def run(cfg: CfgNode, task: Task) -> None:
+    rt = setup(cfg)
+    plan = derive(cfg)
+    data = task.data(cfg, rt)
+    plan.n_classes, plan.steps_per_epoch = data.n_classes, len(data.train)
+    resume_state = read_resume(cfg, task)
+    model, init_note = task.model(cfg, plan)
+    if resume_state is not None:
+        meta = checkpoint.meta_of(resume_state)
+        checkpoint.load_weights(model, resume_state["model"], f"MODEL.RESUME {cfg.MODEL.RESUME}",
+                                f"it holds a {describe(meta['arch'], meta['base'])}")
+        plan.start_epoch = int(resume_state["epoch"]) + 1
+        if plan.start_epoch >= cfg.TRAIN.EPOCHS:
+            raise checkpoint.CheckpointError(f"MODEL.RESUME {cfg.MODEL.RESUME} finished epoch "
+                                             f"{resume_state['epoch']}, the last of TRAIN.EPOCHS {cfg.TRAIN.EPOCHS}; "
+                                             "raise TRAIN.EPOCHS to train further")
+
+    logger = prepare_output(cfg, rt)  # only now: the data, the checkpoints and the model are known to be usable
+    for line in data.notes + plan.notes(cfg) + [init_note]:
+        logger.info(line)
+    logger.info(f"{describe(cfg.MODEL.ARCH, cfg.MODEL.TSM_BASE)} ({task.name}): "
+                f"{sum(p.numel() for p in model.parameters() if p.requires_grad):,} trainable parameters")
+    model = wrap(model, cfg, rt)
+    optimizer = optim.build_optimizer(cfg, plan, model)
+    scheduler = optim.build_scheduler(cfg, plan, optimizer, plan.steps_per_epoch)
+    meta = {"task": task.name, "arch": cfg.MODEL.ARCH, "base": cfg.MODEL.TSM_BASE, "n_classes": plan.n_classes}
+    session = Session(cfg, plan, rt, model, optimizer, scheduler, rt.scaler(), logger, meta)
+    if resume_state is not None:
+        session.restore(resume_state)
+        logger.info(f"resumed from {cfg.MODEL.RESUME}: every weight loaded, continuing at epoch {plan.start_epoch}")
+    evaluate = task.evaluator(model, rt)
+    if resume_state is not None and evaluate is not None:
+        logger.info(" ".join(f"{k.upper()} {v:.2f}" for k, v in evaluate().items()))
+    fit(session, data.train, task.step(model, cfg, plan, rt), evaluate)
+    if data.train.skipped:
+        logger.warning(f"{data.train.skipped} unreadable training videos were skipped")

@@ -1,0 +1,55 @@
+"""The CPU thread budget of a run, decided in one place.
+
+Loader and generator workers run single-threaded (torch, OpenCV; the numba kernels are serial), and the main
+process gets the cores the workers leave, at least one. On CUDA the main process only feeds the GPU and keeps a
+small pool. Without this, torch gives the main process one thread per core next to busy workers and every
+process loses (a 2-core CPU run went from 25 s to 84 s). ``OMP_NUM_THREADS``, when set, wins.
+"""
+import os
+import sys
+
+CUDA_MAIN_THREADS = 4
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity, e.g. a SLURM or container allocation)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def main_threads(workers: int, device_type: str, cores: int | None = None) -> int:
+    cores = cores or usable_cores()
+    if device_type == "cuda":
+        return max(1, min(CUDA_MAIN_THREADS, cores - workers))
+    return max(1, cores - workers)
+
+
+def apply_main_budget(workers: int, device_type: str) -> str:
+    """Set the main process's intra-op threads; returns the one-line decision for the log."""
+    import torch
+    cores = usable_cores()
+    if os.environ.get("OMP_NUM_THREADS"):
+        return (f"threads: OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']} is set, so the main process keeps "
+                f"{torch.get_num_threads()} (of {cores} usable cores); {workers} single-threaded loader workers")
+    n = main_threads(workers, device_type, cores)
+    torch.set_num_threads(n)
+    return f"threads: {cores} usable cores, {workers} single-threaded loader workers, main process {n}"
+
+
+def before_workers() -> None:
+    """Call in the parent before starting worker processes: OpenCV's thread pool cannot be resized inside a
+    forked child once the parent has used it (the call deadlocks), so forked workers inherit one thread from here.
+    The parent itself only reads frames in its workers, so it loses nothing."""
+    if "cv2" in sys.modules:
+        sys.modules["cv2"].setNumThreads(1)
+
+
+def single_threaded_worker(*_) -> None:
+    """Initializer of loader and generator worker processes: one thread for torch and OpenCV."""
+    import torch
+    torch.set_num_threads(1)
+    if "cv2" not in sys.modules:  # a spawned worker (a forked one inherits the setting of ``before_workers``)
+        import cv2
+        cv2.setNumThreads(1)
