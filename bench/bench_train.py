@@ -1,16 +1,97 @@
-"""Training speed of TSM: clips/s of forward + backward + optimiser step on random clips, and whether the data
-loader keeps up (compare with bench/bench_data.py).
+"""Training speed: clips/s of forward + backward + AdamW step, on random clips or from a real loader.
 
 python -m bench.bench_train [--base resnet50] [--batch 32] [--size 112] [--frames 8] [--steps 20] [--compile]
-CUDA: float16 autocast + GradScaler, channels-last. CPU: float32 (bfloat16 with --bf16).
+python -m bench.bench_train --data fractal --base resnet18 --batch 8 --workers 2   # on-the-fly fractal clips
+python -m bench.bench_train --data files --base resnet18 --batch 8 --workers 2     # mp4 files through the loader
+
+With ``--data files|fractal`` the figure includes decoding or rendering, the loader-side crop and the device-side
+augmentations, and it is printed twice: with the project's thread budget and with torch's default threading
+(one intra-op thread per core in the main process, next to the loader workers). CUDA: float16 autocast +
+GradScaler, channels-last. CPU: float32 (bfloat16 with --bf16).
 """
 import argparse
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import torch
 
-
 from src.models.tsm import TSM
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def random_batches(a, device):
+    clips = torch.randn(a.batch, 3, a.frames, a.size, a.size, device=device)
+    labels = torch.randint(0, 400, (a.batch,), device=device)
+    while True:
+        yield clips, labels
+
+
+def loader_batches(a, device, tmp: Path):
+    """Batches from the training loader over generated files or rendered fractals, augmented as in training."""
+    from cfg.defaults import defaults
+    from src.data.loaders import make_loader
+    from src.train.supervised import augmentations, labelled_datasets
+    cfg = defaults()
+    cfg.DATA.IMG_SIZE, cfg.DATA.CLIP_LENGTH, cfg.DATA.STRIDE, cfg.DATA.BATCH_SIZE = a.size, a.frames, 2, a.batch
+    cfg.DATA.TORCH_N_WORKERS, cfg.AUG.MIN_SCALE = a.workers, 0.9
+    n_videos = a.batch * (a.steps + 4)
+    generate = [sys.executable, str(ROOT / "generate_synthetic.py"), "--type", "fractal"]
+    subprocess.run([*generate, "--gen_param", "10", "--dir_out", str(tmp / "params")], check=True, capture_output=True)
+    if a.data == "fractal":
+        cfg.DATA.SOURCE, cfg.DATA.CLASS_PARAMS, cfg.DATA.SAMPLES_PER_EPOCH = "fractal", str(tmp / "params"), n_videos
+    else:
+        for split, n in (("train", n_videos), ("val", 10)):
+            subprocess.run([*generate, "--samples", str(n), "--dir_in", str(tmp / "params"), "--res", "128",
+                            "--codec", "libx264", "--dir_out", str(tmp / "set" / split), "--seed", str(len(split))],
+                           check=True, capture_output=True)
+        cfg.DATA.ROOT, cfg.DATA.DATASET, cfg.DATA.EXTENSION = str(tmp), "set", "mp4"
+    train, _, _, _ = labelled_datasets(cfg)
+    outer, mixup = augmentations(cfg, len(train) // a.batch)
+    batches = make_loader(train, a.batch, a.workers, shuffle=True, drop_last=True)
+    for step, (clips, labels) in enumerate(batches):
+        yield outer(clips.to(device, non_blocking=True), step), labels.to(device)
+
+
+def measure(a) -> str:
+    cuda = torch.cuda.is_available()
+    device = torch.device("cuda" if cuda else "cpu")
+    if a.threads == "budget":
+        from src.utils.threads import apply_main_budget
+        apply_main_budget(a.workers if a.data != "random" else 0, device.type)
+    model = TSM(400, a.frames, a.base).to(device)
+    if cuda:
+        model = model.to(memory_format=torch.channels_last)
+    step_model = torch.compile(model) if a.compile else model
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    dtype = torch.float16 if cuda else (torch.bfloat16 if a.bf16 else None)
+    scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
+    with tempfile.TemporaryDirectory() as tmp:
+        batches = random_batches(a, device) if a.data == "random" else loader_batches(a, device, Path(tmp))
+        t0, clips = None, 0
+        for i, (x, y) in enumerate(batches):
+            if i == 3:  # start-up, compilation and the first loader batches are not counted
+                if cuda:
+                    torch.cuda.synchronize()
+                t0 = time.perf_counter()
+            optimizer.zero_grad(set_to_none=True)
+            with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
+                loss = torch.nn.functional.cross_entropy(step_model(x), y)
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+            clips += len(y) if i >= 3 else 0
+            if i == a.steps + 2:
+                break
+        if cuda:
+            torch.cuda.synchronize()
+        dt = time.perf_counter() - t0
+    name = torch.cuda.get_device_name() if cuda else f"cpu, {torch.get_num_threads()} threads in the main process"
+    return (f"{name}: TSM-{a.base}, {a.frames} frames, {a.size} px, batch {a.batch}, data {a.data}, "
+            f"AMP {dtype}, compile {a.compile}: {clips / dt:.1f} clips/s")
 
 
 def main() -> None:
@@ -22,40 +103,19 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--compile", action="store_true")
     p.add_argument("--bf16", action="store_true", help="CPU: bfloat16 autocast")
+    p.add_argument("--data", choices=("random", "files", "fractal"), default="random")
+    p.add_argument("--workers", type=int, default=2, help="loader workers with --data files|fractal")
+    p.add_argument("--threads", choices=("budget", "default", "both"), default="both",
+                   help="the project's thread budget, torch's default, or both side by side")
     a = p.parse_args()
-    cuda = torch.cuda.is_available()
-    device = torch.device("cuda" if cuda else "cpu")
-    model = TSM(400, a.frames, a.base).to(device)
-    if cuda:
-        model = model.to(memory_format=torch.channels_last)
-    step_model = torch.compile(model) if a.compile else model
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
-    dtype = torch.float16 if cuda else (torch.bfloat16 if a.bf16 else None)
-    scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
-    clips = torch.randn(a.batch, 3, a.frames, a.size, a.size, device=device)
-    labels = torch.randint(0, 400, (a.batch,), device=device)
-
-    def step() -> None:
-        optimizer.zero_grad(set_to_none=True)
-        with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
-            loss = torch.nn.functional.cross_entropy(step_model(clips), labels)
-        scaler.scale(loss).backward()
-        scaler.step(optimizer)
-        scaler.update()
-
-    for _ in range(3):
-        step()
-    if cuda:
-        torch.cuda.synchronize()
-    t0 = time.perf_counter()
-    for _ in range(a.steps):
-        step()
-    if cuda:
-        torch.cuda.synchronize()
-    dt = time.perf_counter() - t0
-    name = torch.cuda.get_device_name() if cuda else f"cpu ({torch.get_num_threads()} threads)"
-    print(f"{name}: TSM-{a.base}, {a.frames} frames, {a.size} px, batch {a.batch}, AMP {dtype}, "
-          f"compile {a.compile}: {a.steps * a.batch / dt:.1f} clips/s")
+    if a.data == "random" or a.threads != "both":
+        print(measure(a if a.threads != "both" else argparse.Namespace(**{**vars(a), "threads": "budget"})))
+        return
+    for threads in ("budget", "default"):  # separate processes: thread settings are per process
+        argv = [a for a in sys.argv[1:]] + ["--threads", threads]
+        done = subprocess.run([sys.executable, "-m", "bench.bench_train", *argv], capture_output=True, text=True,
+                              cwd=ROOT)
+        print(f"{threads:>7} threads: {done.stdout.strip() or done.stderr.strip()[-500:]}")
 
 
 if __name__ == "__main__":

@@ -90,6 +90,7 @@ def test_config_yaml_reproduces_the_run(data, tmp_path):
     assert "LR_BASE: 0.002" in written and "TIME_LIMIT: 1h" in written  # what was asked, not derived values
     again = run_script("train_sup.py", "TRAIN.OUTPUT", tmp_path / "b", args=("--cfg", tmp_path / "a" / "config.yaml"))
     assert again.returncode == 0, again.stderr[-2000:]
+    assert "\r" not in again.stderr  # redirected: progress as plain lines, no carriage returns
     assert (tmp_path / "b" / "config.yaml").read_text() == written.replace(str(tmp_path / "a"), str(tmp_path / "b"))
     lines = [[line.split("] ", 1)[1] for line in (tmp_path / run / "log_rank0.txt").read_text().splitlines()
               if "learning rates scaled" in line] for run in "ab"]

@@ -1,9 +1,11 @@
 """The CPU thread budget of a run, decided in one place.
 
-Loader and generator workers run single-threaded (torch, OpenCV; the numba kernels are serial), and the main
-process gets the cores the workers leave, at least one. On CUDA the main process only feeds the GPU and keeps a
-small pool. Without this, torch gives the main process one thread per core next to busy workers and every
-process loses (a 2-core CPU run went from 25 s to 84 s). ``OMP_NUM_THREADS``, when set, wins.
+Loader and generator workers run single-threaded (torch, OpenCV; the numba kernels are serial). On the CPU the
+main process uses every core this process may run on: its affinity (a SLURM or container allocation), where
+torch would count the machine's cores. Giving it only the cores the workers leave was measured and lost: the
+README quickstart (2 cores, 2 render workers) took 43 s with one main thread against 32 s with two, because the
+workers wait most of the time. On CUDA the main process only feeds the GPU and keeps a small pool.
+``OMP_NUM_THREADS``, when set, wins.
 """
 import os
 import sys
@@ -23,7 +25,7 @@ def main_threads(workers: int, device_type: str, cores: int | None = None) -> in
     cores = cores or usable_cores()
     if device_type == "cuda":
         return max(1, min(CUDA_MAIN_THREADS, cores - workers))
-    return max(1, cores - workers)
+    return cores
 
 
 def apply_main_budget(workers: int, device_type: str) -> str:
