@@ -5,11 +5,13 @@ and at ``DATA.RENDER_RES``. Labelled items are mutations of class files (``gener
 exactly as ``generate_synthetic.py --dir_in`` makes them; unlabelled items draw fresh parameters. An item's
 randomness comes from its seed (``EpochSampler``), so the same seed gives the same clip whatever the workers.
 """
+import math
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from ..synthetic.chaos_torch import default_splats
 from ..synthetic.class_files import ClassFileError
 from ..synthetic.fractal import FractalGenerator
 from ..synthetic.fractal_params import load_params
@@ -68,6 +70,10 @@ class FractalSource:
 
 
 def render_settings(cfg) -> Settings:
-    """The generator's defaults at DATA.RENDER_RES (auto: the validation resize side, IMG_SIZE·256/224)."""
+    """The generator's defaults at DATA.RENDER_RES (auto: the validation resize side, IMG_SIZE·256/224), with
+    DATA.RENDER_SPLATS splats per frame (auto: the file generator's density at that side)."""
     res = cfg.DATA.RENDER_RES or int(256 / 224 * cfg.DATA.IMG_SIZE)
-    return Settings(res=res + res % 2)
+    res += res % 2
+    base = Settings(res=res)
+    splats = cfg.DATA.RENDER_SPLATS or default_splats(res)
+    return Settings(res=res, iters=base.iter_skip + math.ceil(splats / base.bs_point))

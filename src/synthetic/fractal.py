@@ -73,15 +73,17 @@ class FractalGenerator(Generator):
                        settings.img)
         return params, int(params["var"])
 
+    def draw(self, settings: Settings, rng: np.random.Generator, params: dict | None) -> tuple[np.ndarray, int]:
+        """Per-frame maps [F, N, 6] and the variation of one sample: a mutation of class ``params``, or fresh."""
+        if params is None:
+            params = self._sample(settings, rng)
+            return params_weights(params, settings.linear_motion), int(params["var"])
+        return mutate(rng, params_weights(params, settings.linear_motion)), int(params["var"])
+
     def render(self, settings, rng, params, frames: Callable[[int], np.ndarray] | None = None):
         """A sample of class ``params`` (a mutation) or of fresh parameters; with ``frames`` only the frames at
         ``frames(n_frames)`` (an index array of any shape), framed as the whole video, in that shape."""
-        if params is None:
-            params = self._sample(settings, rng)
-            weights = params_weights(params, settings.linear_motion)
-        else:
-            weights = mutate(rng, params_weights(params, settings.linear_motion))
-        var = int(params["var"])
+        weights, var = self.draw(settings, rng, params)
         if frames is None:
             return Sample(render_fractal(weights, var, settings, rng, settings.img), var)
         picked = np.asarray(frames(len(weights)))

@@ -25,7 +25,7 @@ CHOICES = {
     "AUG.TYPE_MIXUP": ("none", "back"),
     "AUG.INTERP": ("bicubic", "bilinear", "nearest", "area"),
     "DATA.SOURCE": ("files", "fractal"),
-    "DATA.RENDER_DEVICE": ("cpu",),
+    "DATA.RENDER_DEVICE": ("cpu", "cuda", "torch-cpu"),
 }
 
 # (low, high, low inclusive, high inclusive); None: unbounded
@@ -36,7 +36,7 @@ RANGES = {
     "DATA.STRIDE": (1, None, True, None), "DATA.VAL_MIN_STEPS": (1, None, True, None),
     "DATA.VAL_MAX_SEGS": (1, None, True, None), "DATA.TORCH_N_WORKERS": (0, None, True, None),
     "DATA.SAMPLES_PER_EPOCH": (1, None, True, None), "DATA.VAL_SAMPLES": (1, None, True, None),
-    "DATA.RENDER_RES": (0, None, True, None),
+    "DATA.RENDER_RES": (0, None, True, None), "DATA.RENDER_SPLATS": (0, None, True, None),
     "TRAIN.EPOCH_START": (0, None, True, None), "TRAIN.EPOCHS": (1, None, True, None),
     "TRAIN.EPOCHS_WARMUP": (0, None, True, None), "TRAIN.EPOCHS_SAVE": (1, None, True, None),
     "TRAIN.EPOCHS_EVAL": (1, None, True, None), "TRAIN.WEIGHT_DECAY": (0, None, True, None),
@@ -173,9 +173,17 @@ def check(cfg: CfgNode, task: str) -> None:
     for key, allowed in CHOICES.items():
         value = value_of(cfg, key)
         if value not in allowed:
-            hint = {"DATA.RENDER_DEVICE": " (fractal clips render on the CPU in DATA.TORCH_N_WORKERS loader "
-                                          "workers)"}.get(key, "")
+            hint = {"DATA.RENDER_DEVICE": " (cpu: numba in the loader workers; cuda: the torch renderer on the "
+                                          "training GPU; torch-cpu: the same on the CPU)"}.get(key, "")
             raise UserError(f"{key} {value!r} is not one of {', '.join(allowed)}{hint}")
+    if cfg.DATA.RENDER_DEVICE != "cpu" and cfg.DATA.SOURCE != "fractal":
+        raise UserError(f"DATA.RENDER_DEVICE {cfg.DATA.RENDER_DEVICE} renders fractal clips; it needs "
+                        "DATA.SOURCE fractal")
+    if cfg.DATA.RENDER_DEVICE == "cuda":
+        import torch
+        if not torch.cuda.is_available():
+            raise UserError("DATA.RENDER_DEVICE cuda needs a CUDA GPU and none is visible; use DATA.RENDER_DEVICE "
+                            "cpu (or torch-cpu to check the GPU path on the CPU)")
     if cfg.TRAIN.EPOCH_START >= cfg.TRAIN.EPOCHS:
         raise UserError(f"TRAIN.EPOCH_START {cfg.TRAIN.EPOCH_START} leaves nothing to train "
                         f"(TRAIN.EPOCHS {cfg.TRAIN.EPOCHS}); raise TRAIN.EPOCHS")

@@ -6,6 +6,7 @@ import torch.nn.functional as nnf
 from yacs.config import CfgNode
 
 from ..data.dataset_folders import unlabelled_set
+from ..data.device_render import rendered_batches
 from ..data.datasets import ContrastivePairs
 from ..data.fractal_source import FractalSource, load_classes, render_settings
 from ..data.loaders import make_loader
@@ -19,7 +20,7 @@ from .init_weights import encoder_factory
 from .metrics import topk_correct
 from .plan import Plan
 from .runtime import Runtime
-from .supervised import clip_spec, curriculum_steps
+from .supervised import clip_spec, curriculum_steps, render_device
 
 
 def ssl_loss(scheme: str, outputs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, dict[str, int]]:
@@ -55,11 +56,16 @@ class ContrastiveTask:
         if cfg.TRAIN.SSL_SCHEME == "moco" and cfg.MOCO.K % global_batch:
             raise DatasetError(f"MOCO.K ({cfg.MOCO.K}) must be a multiple of the batch size ({global_batch} = "
                                f"DATA.BATCH_SIZE x {rt.world} processes)")
+        notes = [f"{len(pairs)} videos from {where}, {pairs.short_videos()} shorter than one clip"]
+        if cfg.DATA.RENDER_DEVICE != "cpu":
+            device = render_device(cfg, rt)
+            notes.append(f"clip pairs rendered on {device} by the torch renderer")
+            return TaskData(rendered_batches(pairs.source, clip_spec(cfg), cfg, device, rt.rank, rt.world, views=2),
+                            0, notes)
         batches = make_loader(pairs, cfg.DATA.BATCH_SIZE, cfg.DATA.TORCH_N_WORKERS, shuffle=True, drop_last=True,
                               seed=cfg.SEED, rank=rt.rank, world=rt.world,
                               complete_only=rt.world > 1)  # MoCo gathers equal-sized key batches across ranks
-        return TaskData(batches, 0, [f"{len(pairs)} videos from {where}, {pairs.short_videos()} shorter than one "
-                                     "clip"])
+        return TaskData(batches, 0, notes)
 
     def model(self, cfg: CfgNode, plan: Plan):
         model = ssl_model(cfg, encoder_factory(cfg), max(1, cfg.TRAIN.EPOCHS * plan.steps_per_epoch))

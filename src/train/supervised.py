@@ -8,6 +8,7 @@ from yacs.config import CfgNode
 
 from ..data.dataset_folders import labelled_sets
 from ..data.datasets import ClipSpec, TrainClips, ValidationClips
+from ..data.device_render import rendered_batches
 from ..data.fractal_source import FractalSource, load_classes, render_settings
 from ..data.loaders import Batches, make_loader
 from ..data.video_files import DatasetError
@@ -51,6 +52,11 @@ def labelled_datasets(cfg: CfgNode) -> tuple[TrainClips, ValidationClips, dict[s
     train, val, names = labelled_sets(folder, cfg.DATA.EXTENSION, spec, train_tf, val_tf,
                                       workers=cfg.DATA.TORCH_N_WORKERS or None)
     return train, val, names, str(folder)
+
+
+def render_device(cfg: CfgNode, rt: Runtime) -> torch.device:
+    """Where DATA.RENDER_DEVICE cuda / torch-cpu renders: the training GPU, or the CPU."""
+    return rt.device if cfg.DATA.RENDER_DEVICE == "cuda" else torch.device("cpu")
 
 
 def validation_batches(cfg: CfgNode, val: ValidationClips) -> Batches:
@@ -97,11 +103,17 @@ class SupervisedTask:
             raise DatasetError(f"{where} gives {len(train)} training videos, fewer than one batch "
                                f"(DATA.BATCH_SIZE {cfg.DATA.BATCH_SIZE} x {rt.world} processes); lower DATA.BATCH_SIZE")
         self.val_batches, self.labels = validation_batches(cfg, val), val.labels
+        notes = [f"{len(classes)} classes from {where}: {len(train)} training and {len(val)} validation videos, "
+                 f"{train.short_videos()} shorter than one clip"]
+        if cfg.DATA.RENDER_DEVICE != "cpu":
+            device = render_device(cfg, rt)
+            notes.append(f"training clips rendered on {device} by the torch renderer; validation clips by the "
+                         "loader workers")
+            return TaskData(rendered_batches(train.source, clip_spec(cfg), cfg, device, rt.rank, rt.world),
+                            len(classes), notes)
         batches = make_loader(train, cfg.DATA.BATCH_SIZE, cfg.DATA.TORCH_N_WORKERS, shuffle=True, drop_last=True,
                               seed=cfg.SEED, rank=rt.rank, world=rt.world)
-        return TaskData(batches, len(classes), [f"{len(classes)} classes from {where}: {len(train)} training and "
-                                                f"{len(val)} validation videos, {train.short_videos()} shorter "
-                                                "than one clip"])
+        return TaskData(batches, len(classes), notes)
 
     def model(self, cfg: CfgNode, plan: Plan):
         return supervised_model(cfg, plan.n_classes)

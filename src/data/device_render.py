@@ -1,0 +1,143 @@
+"""Fractal clips rendered on the training device (``DATA.RENDER_DEVICE cuda``).
+
+Loader workers only draw parameters: for each item the maps of the frames its clip(s) take, the first and last
+frame that frame the video, the crop box of each view, and a spare draw. The main process renders whole batches
+with the torch renderer (``synthetic/chaos_torch.py``), replaces degenerate clips by spares, and crops and
+resizes on the device, so clips never leave it. Every clip is a function of (seed, epoch, index), as with the
+CPU source: the items' draws come from their seeds and the batch's device randomness from its first seed.
+"""
+import math
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+from torchvision.ops import roi_align
+from torchvision.transforms import RandomResizedCrop
+
+from ..synthetic.chaos_torch import Budget, MAX_MAPS, default_splats, render_clips
+from .clip_sampling import contrastive_clips, random_clip
+from .datasets import ClipSpec, item_randomness
+from .fractal_source import FractalSource
+
+SPARE_SHARE = 0.25  # spare clips rendered per batch, as a share of the batch; they replace degenerate ones
+RATIO = (3 / 4, 4 / 3)
+
+
+class FractalParams(Dataset):
+    """Items of parameters for ``views`` clips (1: training, 2: contrastive pair) of a rendered video, plus a spare
+    draw of the same class; collated into a batch that ``RenderedBatches`` renders."""
+
+    def __init__(self, source: FractalSource, spec: ClipSpec, crop_size: int, min_scale: float, views: int = 1):
+        self.source, self.spec, self.crop_size, self.min_scale, self.views = source, spec, crop_size, min_scale, views
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    @property
+    def labels(self) -> list[int]:
+        return self.source.labels
+
+    def short_videos(self) -> int:
+        return 0
+
+    def _draw(self, i: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, int, int]:
+        s = self.spec
+        params = self.source.classes[self.labels[i]] if self.source.classes else None
+        weights, var = self.source.generator.draw(self.source.settings, rng, params)
+        n = len(weights)
+        picks = random_clip(n, s.clip_length, s.stride, rng)[None] if self.views == 1 else \
+            contrastive_clips(n, s.clip_length, s.stride, rng)
+        padded = np.zeros((n, MAX_MAPS, 6), np.float32)
+        padded[:, : weights.shape[1]] = weights
+        return padded[picks.reshape(-1)], padded[[0, -1]], weights.shape[1], var
+
+    def __getitem__(self, key):
+        i, seed = key if isinstance(key, tuple) else (key, None)
+        with item_randomness(seed) as rng:
+            draws = [self._draw(i, rng) for _ in range(2)]  # the clip, and its spare
+            res = self.source.settings.res
+            canvas = torch.empty(1, res, res)
+            crops = [[RandomResizedCrop.get_params(canvas, [self.min_scale, 1.0], list(RATIO))
+                      for _ in range(self.views)] for _ in range(2)]
+            return {"frames": torch.from_numpy(np.stack([d[0] for d in draws])),
+                    "probes": torch.from_numpy(np.stack([d[1] for d in draws])),
+                    "n_maps": torch.tensor([d[2] for d in draws]), "var": torch.tensor([d[3] for d in draws]),
+                    "crops": torch.tensor(crops, dtype=torch.float32), "label": self.labels[i], "index": i,
+                    "seed": int(rng.integers(0, 2 ** 62))}
+
+
+def fill_from_spares(primary: torch.Tensor, valid: torch.Tensor, spares: torch.Tensor,
+                     spare_valid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """For the k-th invalid primary, the k-th valid spare (if there is one): returns the index into
+    ``cat([primary, spares])`` of each slot's source, and whether the slot ends up valid. No host sync."""
+    n, s = len(primary), len(spares)
+    order = torch.argsort((~spare_valid).to(torch.int8), stable=True)  # valid spares first
+    rank = torch.cumsum((~valid).long(), 0) - 1
+    take = ~valid & (rank < spare_valid.sum())
+    source = torch.where(take, n + order[rank.clamp(0, max(s - 1, 0))], torch.arange(n, device=valid.device))
+    return source, valid | take
+
+
+class RenderedBatches:
+    """Batches of ``FractalParams`` items rendered on ``device``: (clips [B, 3, T, S, S], labels) for training,
+    (views [B, 2, 3, T, S, S], indices) for contrastive pairs, float in [0, 1] like the CPU source."""
+
+    def __init__(self, batches, device: torch.device, res: int, crop_size: int, clip_length: int, budget: Budget,
+                 views: int = 1, seeded: bool = True):
+        self.batches, self.device, self.res, self.crop_size = batches, device, res, crop_size
+        self.clip_length, self.budget, self.views, self.seeded = clip_length, budget, views, seeded
+        self.skipped = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.batches.set_epoch(epoch)
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+    def __iter__(self):
+        for batch in self.batches:
+            yield None if batch is None else self.render(batch, batch["var"].tolist(), int(batch["seed"][0]))
+
+    def render(self, batch: dict, variations: list[list[int]], seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Render a collated batch; ``variations`` (per item: clip, spare) and ``seed`` are its host data."""
+        b = len(variations)
+        s = min(b, math.ceil(SPARE_SHARE * b))
+        variations = [v[0] for v in variations] + [v[1] for v in variations[:s]]
+        generator = torch.Generator(device=self.device).manual_seed(seed) if self.seeded else None
+        to = lambda t: t.to(self.device, non_blocking=True)  # noqa: E731
+        frames, probes, n_maps, crops = (to(batch[k]) for k in ("frames", "probes", "n_maps", "crops"))
+        video, valid = render_clips(torch.cat([frames[:, 0], frames[:s, 1]]), torch.cat([probes[:, 0], probes[:s, 1]]),
+                                    torch.cat([n_maps[:, 0], n_maps[:s, 1]]), variations, self.res, self.budget,
+                                    generator)
+        source, _ = fill_from_spares(video[:b], valid[:b], video[b:], valid[b:])
+        video = video[source]
+        crops = torch.cat([crops[:, 0], crops[:s, 1]])[source]
+        labels = to(batch["label"] if self.views == 1 else batch["index"])
+        labels = torch.cat([labels, labels[:s]])[source] if self.views == 1 else labels
+        clips = torch.stack([self.crop(video[:, v * self.clip_length:(v + 1) * self.clip_length], crops[:, v])
+                             for v in range(self.views)], 1)
+        return (clips[:, 0] if self.views == 1 else clips), labels
+
+    def crop(self, frames: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
+        """[B, T, R, R] uint8 → random resized crops [B, 3, T, S, S] in [0, 1] (bilinear, one kernel for the batch)."""
+        top, left, h, w = boxes.unbind(1)
+        rois = torch.stack([torch.arange(len(frames), device=frames.device, dtype=torch.float32),
+                            left, top, left + w, top + h], 1)
+        out = roi_align(frames.float(), rois, (self.crop_size, self.crop_size), spatial_scale=1.0,
+                        sampling_ratio=2, aligned=True) / 255
+        return out.clamp(0, 1)[:, None].expand(-1, 3, -1, -1, -1)
+
+
+def rendered_batches(source: FractalSource, spec: ClipSpec, cfg, device: torch.device, rank: int, world: int,
+                     views: int = 1) -> RenderedBatches:
+    """Training batches of ``source`` rendered on ``device``; the loader workers only draw parameters."""
+    from .loaders import make_loader
+    items = FractalParams(source, spec, cfg.DATA.IMG_SIZE, cfg.AUG.MIN_SCALE, views)
+    batches = make_loader(items, cfg.DATA.BATCH_SIZE, cfg.DATA.TORCH_N_WORKERS, shuffle=True, drop_last=True,
+                          seed=cfg.SEED, rank=rank, world=world)
+    return RenderedBatches(batches, device, source.settings.res, cfg.DATA.IMG_SIZE, cfg.DATA.CLIP_LENGTH,
+                           render_budget(cfg, source.settings.res), views)
+
+
+def render_budget(cfg, res: int) -> Budget:
+    return Budget.for_splats(cfg.DATA.RENDER_SPLATS or default_splats(res))
