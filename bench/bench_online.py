@@ -1,7 +1,10 @@
-"""On-the-fly fractal clips (DATA.SOURCE fractal): clips/s the online source delivers, next to the file loader
-(bench/bench_data.py) and to what TSM training consumes (bench/bench_train.py).
+"""On-the-fly fractal clips (DATA.SOURCE fractal): clips/s the source delivers, next to the file loader
+(bench.bench_data) and to what training consumes (bench.bench_train).
 
-python -m bench.bench_online [--workers 2] [--batch 32] [--batches 10] [--size 112] [--classes 50]
+python -m bench.bench_online [--device cpu|torch-cpu|cuda] [--workers 2] [--batch 32] [--batches 10] [--size 112]
+
+cpu: the numba renderer in the loader workers; torch-cpu / cuda: the workers draw parameters and the torch
+renderer draws whole batches on that device (what DATA.RENDER_DEVICE selects in training).
 """
 import argparse
 import subprocess
@@ -10,40 +13,54 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+import torch
 
 from cfg.defaults import defaults
+from src.data.device_render import rendered_batches
 from src.data.loaders import make_loader
-from src.train.supervised import labelled_datasets
+from src.train.supervised import clip_spec, labelled_datasets
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
     p = argparse.ArgumentParser()
+    p.add_argument("--device", choices=("cpu", "torch-cpu", "cuda"), default="cpu")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--batches", type=int, default=10)
     p.add_argument("--size", type=int, default=112)
     p.add_argument("--classes", type=int, default=50)
+    p.add_argument("--splats", type=int, default=0, help="DATA.RENDER_SPLATS (0: the default for the side)")
     a = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run([sys.executable, str(ROOT / "generate_synthetic.py"), "--type", "fractal", "--gen_param",
                         str(a.classes), "--dir_out", tmp], check=True, capture_output=True)
         cfg = defaults()
         cfg.DATA.SOURCE, cfg.DATA.CLASS_PARAMS, cfg.DATA.IMG_SIZE = "fractal", tmp, a.size
-        cfg.DATA.SAMPLES_PER_EPOCH = a.batch * (a.batches + 1)
+        cfg.DATA.SAMPLES_PER_EPOCH, cfg.DATA.RENDER_SPLATS = a.batch * (a.batches + 1), a.splats
         cfg.DATA.CLIP_LENGTH, cfg.DATA.STRIDE, cfg.DATA.VAL_MIN_STEPS, cfg.DATA.VAL_MAX_SEGS = 8, 2, 2, 1
-        cfg.AUG.MIN_SCALE = 0.9
+        cfg.DATA.BATCH_SIZE, cfg.DATA.TORCH_N_WORKERS, cfg.AUG.MIN_SCALE = a.batch, a.workers, 0.9
         train, _, _, _ = labelled_datasets(cfg)
-        loader = make_loader(train, a.batch, a.workers, shuffle=True, drop_last=True, seed=0)
+        if a.device == "cpu":
+            batches = make_loader(train, a.batch, a.workers, shuffle=True, drop_last=True, seed=0)
+        else:
+            device = torch.device("cuda" if a.device == "cuda" else "cpu")
+            batches = rendered_batches(train.source, clip_spec(cfg), cfg, device, 0, 1)
         clips, t0 = 0, None
-        for i, (x, _) in enumerate(loader):
-            if i == 0:
-                t0 = time.perf_counter()  # the first batch includes worker start-up
+        for i, (x, _) in enumerate(batches):
+            if i == 0:  # the first batch includes worker start-up (and CUDA initialisation)
+                if x.is_cuda:
+                    torch.cuda.synchronize()
+                t0 = time.perf_counter()
                 continue
             clips += len(x)
+        if a.device == "cuda":
+            torch.cuda.synchronize()
         dt = time.perf_counter() - t0
-    print(f"online fractal source, cpu, {a.workers} workers: {clips / dt:.1f} clips/s "
-          f"(8 frames rendered at {train.source.settings.res} px, cropped to {a.size} px)")
+    name = torch.cuda.get_device_name() if a.device == "cuda" else f"{a.device}, {a.workers} loader workers"
+    print(f"online fractal source ({name}): {clips / dt:.1f} clips/s (8 frames rendered at "
+          f"{train.source.settings.res} px, cropped to {a.size} px, batches of {a.batch})")
 
 
 if __name__ == "__main__":

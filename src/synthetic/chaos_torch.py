@@ -33,16 +33,16 @@ class Budget:
     """How a frame's splats are spent: ``points`` walkers for ``iters`` iterations, the first ``skip`` unseen.
     Many walkers and few iterations fill a GPU; the attractor is reached after a few dozen iterations."""
 
-    points: int = 2048
-    iters: int = 476  # 2048 × (476 − 20) ≈ the file generator's 934,400 splats per frame at 256 px
+    points: int = 4096
+    iters: int = 249  # 4096 × (249 − 20) ≈ the file generator's 934,400 splats per frame at 256 px
     skip: int = 20
-    border_points: int = 1024
-    border_iters: int = 395  # 1024 × (395 − 20) ≈ the file generator's 128 × (3000 − 200) border splats
+    border_points: int = 4096
+    border_iters: int = 108  # 4096 × (108 − 20) ≈ the file generator's 128 × (3000 − 200) border splats
     res_b: int = 128
     keep: float = 0.9
 
     @classmethod
-    def for_splats(cls, splats: int, points: int = 2048) -> "Budget":
+    def for_splats(cls, splats: int, points: int = 4096) -> "Budget":
         return cls(points=points, iters=cls.skip + math.ceil(splats / points))
 
 

@@ -131,16 +131,27 @@ class Progress:
         ])
 
 
-def _steps(args: argparse.Namespace, skip: set[int]):
-    """Steps still to produce, in order; unbounded when only --time is set."""
+def _last_step(args: argparse.Namespace) -> int | None:
     if args.gen_param:
-        last = args.gen_param
-    elif args.samples:
-        last = math.ceil(args.samples / IMAGES_PER_SAMPLE) if args.img else args.samples
-    else:
-        last = None
+        return args.gen_param
+    if args.samples:
+        return math.ceil(args.samples / IMAGES_PER_SAMPLE) if args.img else args.samples
+    return None
+
+
+def in_shard(args: argparse.Namespace, step: int) -> bool:
+    """Shard K of N writes the steps ≡ K (mod N); the union of all shards is the single-machine run."""
+    k, n = args.shard
+    return step % n == k
+
+
+def _steps(args: argparse.Namespace, skip: set[int]):
+    """Steps of this shard still to produce, in order, and how many the shard has (None when only --time is
+    set: unbounded)."""
+    last = _last_step(args)
     steps = range(1, last + 1) if last else itertools.count(1)
-    return (s for s in steps if s not in skip), last
+    total = None if last is None else sum(in_shard(args, s) for s in range(1, last + 1))
+    return (s for s in steps if in_shard(args, s) and s not in skip), total
 
 
 def run(args: argparse.Namespace) -> None:
@@ -150,9 +161,10 @@ def run(args: argparse.Namespace) -> None:
     remove_stale_temps(args.dir_out)
     order = class_order(args)
     skip = finished_steps(args.dir_out, args.img, bool(args.gen_param))
-    todo, last = _steps(args, skip)
-    progress = Progress(args, last, len([s for s in skip if last is None or s <= last]))
-    deadline = progress.start + args.time if args.time else math.inf
+    todo, total = _steps(args, skip)
+    last = _last_step(args)
+    progress = Progress(args, total, len([s for s in skip if in_shard(args, s) and (last is None or s <= last)]))
+    deadline = progress.start + args.time / args.shard[1] if args.time else math.inf  # --time is for all shards
 
     def job(step):
         return step, order[(step - 1) % len(order)] if order else None

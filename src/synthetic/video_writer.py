@@ -31,7 +31,7 @@ def ffmpeg_command(path: Path, width: int, height: int, colour: bool, fps: int, 
     return ffmpeg.compile(stream, cmd=imageio_ffmpeg.get_ffmpeg_exe(), overwrite_output=True)
 
 
-def write_video(path: Path, frames: np.ndarray, fps: int, lib: str = "ffmpeg", codec: str = "libx265",
+def write_video(path: Path, frames: np.ndarray, fps: int, lib: str = "ffmpeg", codec: str = "libx264",
                 preset: str = "medium") -> None:
     """Write [F, H, W] (gray) or [F, H, W, 3] (RGB) frames as a video file at ``path``."""
     frames = to_uint8(frames)
