@@ -1,0 +1,27 @@
+"""Fractal motion measured as the original generator's videos were: the jump share (consecutive frames whose lit
+masks overlap with IoU < 0.5) must not drift far from the original's 0.24."""
+import pytest
+
+from bench.bench_motion import folder_statistics, video_statistics
+from generate_helpers import generate
+
+ORIGINAL_JUMP_SHARE = 0.24  # 166 videos of the original generator, default settings, mp4 decoded
+TOLERANCE = 0.1  # ~2.5 standard errors of a 100-video mean (per-video jump shares spread with sd ≈ 0.3)
+
+
+def test_the_statistic_on_known_frames():
+    import numpy as np
+    still = np.zeros((4, 8, 8), np.uint8)
+    still[:, 2:6, 2:6] = 200
+    assert video_statistics(still) == (0.0, 0.0, 0.25)
+    jumping = still.copy()
+    jumping[1::2] = np.roll(still[1::2], 4, axis=2)  # every other frame elsewhere: no overlap
+    assert video_statistics(jumping)[1] == 1.0
+
+
+@pytest.mark.slow
+def test_fractal_jump_share_stays_near_the_originals(tmp_path):
+    generate("--samples", 100, "--dir_out", tmp_path)  # default settings, as the original was measured
+    stats = folder_statistics(tmp_path, 100)
+    assert stats["videos"] == 100
+    assert abs(stats["jump share"] - ORIGINAL_JUMP_SHARE) <= TOLERANCE, stats
