@@ -1,6 +1,6 @@
 """Training speed: clips/s of forward + backward + AdamW step, on random clips or from a real loader.
 
-python -m bench.bench_train [--base resnet50] [--batch 32] [--size 112] [--frames 8] [--steps 20] [--compile]
+python -m bench.bench_train [--arch tsm] [--base resnet50] [--batch 32] [--size 112] [--frames 8] [--steps 20] [--compile]
 python -m bench.bench_train --data fractal --base resnet18 --batch 8 --workers 2   # on-the-fly fractal clips
 python -m bench.bench_train --data files --base resnet18 --batch 8 --workers 2     # mp4 files through the loader
 
@@ -18,7 +18,8 @@ from pathlib import Path
 
 import torch
 
-from src.models.tsm import TSM
+from src.models.registry import MODELS, build_model, describe
+from src.train.engine import place
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -62,9 +63,7 @@ def measure(a) -> str:
     if a.threads == "budget":
         from src.utils.threads import apply_main_budget
         apply_main_budget(a.workers if a.data != "random" else 0, device.type)
-    model = TSM(400, a.frames, a.base).to(device)
-    if cuda:
-        model = model.to(memory_format=torch.channels_last)
+    model = place(build_model(a.arch, 400, a.frames, base=a.base, x3d_size=a.x3d_size), device, channels_last=cuda)
     step_model = torch.compile(model) if a.compile else model
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
     dtype = torch.float16 if cuda else (torch.bfloat16 if a.bf16 else None)
@@ -90,13 +89,16 @@ def measure(a) -> str:
             torch.cuda.synchronize()
         dt = time.perf_counter() - t0
     name = torch.cuda.get_device_name() if cuda else f"cpu, {torch.get_num_threads()} threads in the main process"
-    return (f"{name}: TSM-{a.base}, {a.frames} frames, {a.size} px, batch {a.batch}, data {a.data}, "
+    variant = {"tsm": a.base, "x3d": a.x3d_size}.get(a.arch, "")
+    return (f"{name}: {describe(a.arch, variant)}, {a.frames} frames, {a.size} px, batch {a.batch}, data {a.data}, "
             f"AMP {dtype}, compile {a.compile}: {clips / dt:.1f} clips/s")
 
 
 def main() -> None:
     p = argparse.ArgumentParser()
-    p.add_argument("--base", default="resnet50")
+    p.add_argument("--arch", choices=tuple(MODELS), default="tsm")
+    p.add_argument("--base", default="resnet50", help="TSM base")
+    p.add_argument("--x3d_size", default="M", help="X3D size")
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--size", type=int, default=112)
     p.add_argument("--frames", type=int, default=8)

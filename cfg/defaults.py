@@ -63,7 +63,8 @@ _C.MODEL.RESUME = None
 _C.MODEL.ARCH = "tsm"
 _C.MODEL.KINETICS = None
 _C.MODEL.TSM_BASE = "resnet50"  # resnet50, resnet18 (small runs) or mobilenetv2
-_C.MODEL.DROPOUT = 0.8  # before the classifier
+_C.MODEL.DROPOUT = 0.8  # TSM: dropout before the classifier
+_C.MODEL.X3D_SIZE = "M"  # MODEL.ARCH x3d: XS, S, M, L or XL
 
 _C.MOCO = CN()
 _C.MOCO.DIM = 128
@@ -99,9 +100,9 @@ _C.AUG.PROB_PERSPECTIVE = 0.0
 _C.AUG.PROB_CLONE = 0.0
 
 
-# Read by nothing: DECORD_N_THREADS (OpenCV decodes with one thread per worker), N_CHANNELS (always RGB),
-# X3D_SIZE (no X3D yet); MODE, N_CLASSES and STEPS_PER_EPOCH were written into config.yaml by older versions.
-for _key in ("DATA.DECORD_N_THREADS", "DATA.N_CHANNELS", "MODEL.X3D_SIZE", "TRAIN.MODE", "MODEL.N_CLASSES",
+# Read by nothing: DECORD_N_THREADS (OpenCV decodes with one thread per worker), N_CHANNELS (always RGB); MODE,
+# N_CLASSES and STEPS_PER_EPOCH were written into config.yaml by older versions.
+for _key in ("DATA.DECORD_N_THREADS", "DATA.N_CHANNELS", "TRAIN.MODE", "MODEL.N_CLASSES",
              "STEPS_PER_EPOCH"):
     _C.register_deprecated_key(_key)
 

@@ -56,6 +56,8 @@ def make_head(dim: int, n_classes: int, mlp: bool) -> nn.Module:
 class TSM(nn.Module):
     """[B, C, T, H, W] clips → [B, n_classes] logits (mean of the per-frame logits)."""
 
+    memory_format = torch.channels_last  # of the 2-D backbone's weights on CUDA
+
     def __init__(self, n_classes: int, n_segment: int = 8, base: str = "resnet50", mlp_head: bool = False,
                  dropout: float = DROPOUT):
         super().__init__()

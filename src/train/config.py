@@ -20,8 +20,8 @@ CHOICES = {
     "TRAIN.SSL_SCHEME": ("moco", "byol", "simclr"),
     "TRAIN.OPTIMIZER.NAME": ("adamw", "sgd", "adam"),
     "TRAIN.LR_SCHEDULER.NAME": ("cosine", "step", "linear"),
-    "MODEL.ARCH": ("tsm",),
     "MODEL.TSM_BASE": ("resnet50", "resnet18", "mobilenetv2"),
+    "MODEL.X3D_SIZE": ("XS", "S", "M", "L", "XL"),
     "AUG.TYPE_MIXUP": ("none", "back"),
     "AUG.INTERP": ("bicubic", "bilinear", "nearest", "area"),
     "DATA.SOURCE": ("files", "fractal"),
@@ -119,7 +119,9 @@ def _set(cfg: CfgNode, key: str, value, source: str) -> None:
     if isinstance(node[parts[-1]], CfgNode):
         raise UserError(f"{source}: {key} is a section; set its keys, e.g. {key}.{next(iter(node[parts[-1]]))}")
     value = _coerce(key, node[parts[-1]], value, source)
-    node[parts[-1]] = value.lower() if key in CHOICES and isinstance(value, str) else value  # one spelling
+    if key in CHOICES and isinstance(value, str):  # one spelling
+        value = value.upper() if key == "MODEL.X3D_SIZE" else value.lower()
+    node[parts[-1]] = value
 
 
 def _flatten(data: dict, prefix: str = "") -> list[tuple[str, object]]:
@@ -176,6 +178,14 @@ def check(cfg: CfgNode, task: str) -> None:
             hint = {"DATA.RENDER_DEVICE": " (cpu: numba in the loader workers; cuda: the torch renderer on the "
                                           "training GPU; torch-cpu: the same on the CPU)"}.get(key, "")
             raise UserError(f"{key} {value!r} is not one of {', '.join(allowed)}{hint}")
+    from ..models.registry import MODELS, input_problem
+    if cfg.MODEL.ARCH not in MODELS:
+        raise UserError(f"MODEL.ARCH {cfg.MODEL.ARCH!r} is not one of {', '.join(MODELS)}")
+    problem = input_problem(cfg.MODEL.ARCH, cfg.DATA.CLIP_LENGTH, cfg.DATA.IMG_SIZE, base=cfg.MODEL.TSM_BASE,
+                            x3d_size=cfg.MODEL.X3D_SIZE)
+    if problem:
+        raise UserError(f"MODEL.ARCH {cfg.MODEL.ARCH} cannot take clips of {cfg.DATA.CLIP_LENGTH} frames of "
+                        f"{cfg.DATA.IMG_SIZE} px: it needs {problem}; set DATA.CLIP_LENGTH / DATA.IMG_SIZE")
     if cfg.DATA.RENDER_DEVICE != "cpu" and cfg.DATA.SOURCE != "fractal":
         raise UserError(f"DATA.RENDER_DEVICE {cfg.DATA.RENDER_DEVICE} renders fractal clips; it needs "
                         "DATA.SOURCE fractal")

@@ -14,9 +14,10 @@ from torch.nn.parallel import DistributedDataParallel
 from yacs.config import CfgNode
 
 from ..data.loaders import Batches
-from ..models.registry import describe
+from ..models.registry import describe, memory_format_of
 from . import checkpoint, optim
 from .config import changed_keys
+from .init_weights import variant
 from .logs import make_logger
 from .loop import Session, StepFn, fit
 from .plan import Plan, derive
@@ -59,10 +60,12 @@ def prepare_output(cfg: CfgNode, rt: Runtime, config_name: str = "config.yaml"):
 
 
 def place(model: nn.Module, device: torch.device, channels_last: bool) -> nn.Module:
-    """Move to ``device``; channels-last memory format for the 2-D convolutions (TSM follows its weights)."""
+    """Move to ``device``; with ``channels_last`` the weights take the memory format the backbone prefers
+    (channels-last for TSM's 2-D convolutions, channels-last-3d for 3-D CNNs), and the backbone's input follows."""
     model = model.to(device)
-    if channels_last:
-        model = model.to(memory_format=torch.channels_last)
+    memory_format = memory_format_of(model) if channels_last else None
+    if memory_format is not None:
+        model = model.to(memory_format=memory_format)
     return model
 
 
@@ -114,12 +117,12 @@ def run(cfg: CfgNode, task: Task) -> None:
     logger = prepare_output(cfg, rt)  # only now: the data, the checkpoints and the model are known to be usable
     for line in data.notes + plan.notes(cfg) + [init_note]:
         logger.info(line)
-    logger.info(f"{describe(cfg.MODEL.ARCH, cfg.MODEL.TSM_BASE)} ({task.name}): "
+    logger.info(f"{describe(cfg.MODEL.ARCH, variant(cfg))} ({task.name}): "
                 f"{sum(p.numel() for p in model.parameters() if p.requires_grad):,} trainable parameters")
     model = wrap(model, cfg, rt)
     optimizer = optim.build_optimizer(cfg, plan, model)
     scheduler = optim.build_scheduler(cfg, plan, optimizer, plan.steps_per_epoch)
-    meta = {"task": task.name, "arch": cfg.MODEL.ARCH, "base": cfg.MODEL.TSM_BASE, "n_classes": plan.n_classes}
+    meta = {"task": task.name, "arch": cfg.MODEL.ARCH, "base": variant(cfg), "n_classes": plan.n_classes}
     session = Session(cfg, plan, rt, model, optimizer, scheduler, rt.scaler(), logger, meta)
     if resume_state is not None:
         session.restore(resume_state)

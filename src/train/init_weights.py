@@ -7,6 +7,8 @@ from yacs.config import CfgNode
 
 from ..models.registry import build_model, describe
 from ..models.tsm import KINETICS_CLASSES
+from ..models.video3d import KINETICS_PREFIX, TorchvisionVideo
+from ..models.x3d import X3D
 from ..ssl.build import fine_tuning_encoder, ssl_model
 from . import checkpoint
 from .checkpoint import CheckpointError
@@ -15,7 +17,12 @@ from .checkpoint import CheckpointError
 def backbone(cfg: CfgNode, n_classes: int, mlp_head: bool = False) -> nn.Module:
     """A randomly initialised MODEL.ARCH for this configuration."""
     return build_model(cfg.MODEL.ARCH, n_classes, cfg.DATA.CLIP_LENGTH, base=cfg.MODEL.TSM_BASE, mlp_head=mlp_head,
-                       dropout=cfg.MODEL.DROPOUT)
+                       dropout=cfg.MODEL.DROPOUT, x3d_size=cfg.MODEL.X3D_SIZE)
+
+
+def variant(cfg: CfgNode) -> str:
+    """The configured model's variant: TSM base, X3D size, or '' for a torchvision model."""
+    return {"tsm": cfg.MODEL.TSM_BASE, "x3d": cfg.MODEL.X3D_SIZE}.get(cfg.MODEL.ARCH, "")
 
 
 def encoder_factory(cfg: CfgNode):
@@ -23,8 +30,13 @@ def encoder_factory(cfg: CfgNode):
 
 
 def load_kinetics(model: nn.Module, path: str) -> str:
-    """The official TSM Kinetics checkpoint (``state_dict`` with ``module.``-prefixed keys): every backbone
-    weight must load; the Kinetics classifier is dropped."""
+    """Kinetics-400 weights: the official TSM checkpoint (``state_dict`` with ``module.``-prefixed keys), or a
+    torchvision video model's ``state_dict``. Every backbone weight must load; the classifier is dropped."""
+    if isinstance(model, TorchvisionVideo):
+        return _load_state_dict_kinetics(model, path, model.name, KINETICS_PREFIX,
+                                         KINETICS_PREFIX + model.head_path + ".")
+    if isinstance(model, X3D):
+        return _load_state_dict_kinetics(model, path, "X3D", "", f"blocks.{len(model.blocks) - 1}.proj.")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
@@ -47,6 +59,34 @@ def load_kinetics(model: nn.Module, path: str) -> str:
     return f"Kinetics weights from {path}: every backbone weight loaded, unexpected {result.unexpected_keys}"
 
 
+def _load_state_dict_kinetics(model: nn.Module, path: str, name: str, prefix: str, head: str) -> str:
+    """A torchvision ``state_dict`` (keys under ``prefix`` here) or a pytorchvideo model-zoo file (weights under
+    'model_state'): every weight but the classifier (keys starting with ``head``) must load."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise CheckpointError(f"MODEL.KINETICS {path} cannot be read ({type(e).__name__}); give the Kinetics-400 "
+                              f"weights of {name}") from None
+    for key in ("model_state", "state_dict"):
+        if isinstance(state, dict) and isinstance(state.get(key), dict):
+            state = state[key]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CheckpointError(f"MODEL.KINETICS {path} is not a state_dict; expected the Kinetics-400 weights of "
+                              f"{name}")
+    weights = {prefix + k: v for k, v in checkpoint.strip_wrappers(state).items()}
+    weights = {k: v for k, v in weights.items() if not k.startswith(head)}
+    own = {k: v for k, v in model.state_dict().items() if not k.startswith(head)}
+    missing = [k for k in own if k not in weights]
+    shapes = [k for k in own if k in weights and weights[k].shape != own[k].shape]
+    if missing or shapes:
+        bad = missing or shapes
+        raise CheckpointError(f"MODEL.KINETICS {path} does not fit {name}: {len(bad)} backbone weights "
+                              f"{'missing' if missing else 'of another shape'} ({', '.join(bad[:3])})")
+    model.load_state_dict({**{k: weights[k] for k in own}, **{k: v for k, v in model.state_dict().items()
+                                                             if k.startswith(head)}})
+    return f"Kinetics weights of {name} from {path}: every backbone weight loaded, classifier new"
+
+
 def _from_ssl(cfg: CfgNode, n_classes: int) -> tuple[nn.Module, str]:
     """Rebuild the stored SSL model (its scheme and head sizes), load it strictly, keep its encoder."""
     path = cfg.TRAIN.INIT_SSL
@@ -54,7 +94,7 @@ def _from_ssl(cfg: CfgNode, n_classes: int) -> tuple[nn.Module, str]:
     stored, meta = checkpoint.stored_config(state), checkpoint.meta_of(state)
     if meta["task"] != "contrastive":
         raise CheckpointError(f"TRAIN.INIT_SSL {path} was written by train_sup.py; use TRAIN.INIT_SUP for it")
-    _check_base(meta, cfg, f"TRAIN.INIT_SSL {path}")
+    check_architecture(meta, cfg, f"TRAIN.INIT_SSL {path}")
     model = ssl_model(stored_ssl(cfg, stored), encoder_factory(cfg), 1)
     checkpoint.load_weights(model, state["model"], f"TRAIN.INIT_SSL {path}")
     return fine_tuning_encoder(model, n_classes), \
@@ -73,10 +113,14 @@ def stored_ssl(cfg: CfgNode, stored: CfgNode) -> CfgNode:
     return out
 
 
-def _check_base(meta: dict, cfg: CfgNode, what: str) -> None:
-    if meta["arch"] != cfg.MODEL.ARCH or (meta["arch"] == "tsm" and meta["base"] != cfg.MODEL.TSM_BASE):
-        raise CheckpointError(f"{what} holds a {describe(meta['arch'], meta['base'])}; set MODEL.ARCH {meta['arch']}"
-                              + (f" MODEL.TSM_BASE {meta['base']}" if meta["arch"] == "tsm" else ""))
+def check_architecture(meta: dict, cfg: CfgNode, what: str) -> None:
+    """The checkpoint holds the configured MODEL.ARCH (and, for TSM, MODEL.TSM_BASE); else a one-line error."""
+    key = {"tsm": "MODEL.TSM_BASE", "x3d": "MODEL.X3D_SIZE"}.get(meta["arch"])
+    if meta["arch"] != cfg.MODEL.ARCH:
+        fix = f"MODEL.ARCH {meta['arch']}" + (f" {key} {meta['base']}" if key else "")
+        raise CheckpointError(f"{what} holds a {describe(meta['arch'], meta['base'])}; set {fix}")
+    if key and meta["base"] != variant(cfg):
+        raise CheckpointError(f"{what} holds a {describe(meta['arch'], meta['base'])}; set {key} {meta['base']}")
 
 
 def supervised_model(cfg: CfgNode, n_classes: int) -> tuple[nn.Module, str]:
@@ -90,7 +134,7 @@ def supervised_model(cfg: CfgNode, n_classes: int) -> tuple[nn.Module, str]:
         meta = checkpoint.meta_of(state)
         if meta["task"] != "supervised":
             raise CheckpointError(f"TRAIN.INIT_SUP {path} was written by train_ssl.py; use TRAIN.INIT_SSL for it")
-        _check_base(meta, cfg, f"TRAIN.INIT_SUP {path}")
+        check_architecture(meta, cfg, f"TRAIN.INIT_SUP {path}")
         model = backbone(cfg, meta["n_classes"])
         checkpoint.load_weights(model, state["model"], f"TRAIN.INIT_SUP {path}")
         note = f"initialised from supervised checkpoint {path}: backbone loaded, classifier new ({n_classes} classes)"

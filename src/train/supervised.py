@@ -18,7 +18,7 @@ from ..transform.outer import OuterConfig, OuterTransform
 from ..utils.atomic import atomic_path
 from . import checkpoint
 from .engine import TaskData, place, prepare_output
-from .init_weights import backbone, supervised_model
+from .init_weights import backbone, check_architecture, supervised_model
 from .metrics import topk_correct, video_probabilities
 from .plan import Plan
 from .runtime import Runtime, setup
@@ -151,9 +151,7 @@ def validate_checkpoint(cfg: CfgNode) -> dict:
     if meta["task"] != "supervised":
         raise checkpoint.CheckpointError(f"MODEL.RESUME {cfg.MODEL.RESUME} was written by train_ssl.py; fine-tune "
                                          "it first with train_sup.py --opts TRAIN.INIT_SSL <it>")
-    if meta["arch"] != cfg.MODEL.ARCH or meta["base"] != cfg.MODEL.TSM_BASE:
-        raise checkpoint.CheckpointError(f"MODEL.RESUME {cfg.MODEL.RESUME} holds a TSM-{meta['base']}; set "
-                                         f"MODEL.TSM_BASE {meta['base']}")
+    check_architecture(meta, cfg, f"MODEL.RESUME {cfg.MODEL.RESUME}")
     if meta["n_classes"] != len(classes):
         raise checkpoint.CheckpointError(f"MODEL.RESUME {cfg.MODEL.RESUME} classifies {meta['n_classes']} classes "
                                          f"but {where} has {len(classes)}; evaluate it on the dataset it was "
