@@ -44,6 +44,7 @@ def loader_batches(a, device, tmp: Path):
     subprocess.run([*generate, "--gen_param", "10", "--dir_out", str(tmp / "params")], check=True, capture_output=True)
     if a.data == "fractal":
         cfg.DATA.SOURCE, cfg.DATA.CLASS_PARAMS, cfg.DATA.SAMPLES_PER_EPOCH = "fractal", str(tmp / "params"), n_videos
+        cfg.DATA.RENDER_DEVICE = a.render_device
     else:
         for split, n in (("train", n_videos), ("val", 10)):
             subprocess.run([*generate, "--samples", str(n), "--dir_in", str(tmp / "params"), "--res", "128",
@@ -52,7 +53,13 @@ def loader_batches(a, device, tmp: Path):
         cfg.DATA.ROOT, cfg.DATA.DATASET, cfg.DATA.EXTENSION = str(tmp), "set", "mp4"
     train, _, _, _ = labelled_datasets(cfg)
     outer, mixup = augmentations(cfg, len(train) // a.batch)
-    batches = make_loader(train, a.batch, a.workers, shuffle=True, drop_last=True)
+    if cfg.DATA.RENDER_DEVICE == "cpu":
+        batches = make_loader(train, a.batch, a.workers, shuffle=True, drop_last=True)
+    else:  # the workers draw parameters, the device renders
+        from src.data.device_render import rendered_batches
+        from src.train.supervised import clip_spec
+        render_on = device if cfg.DATA.RENDER_DEVICE == "cuda" else torch.device("cpu")
+        batches = rendered_batches(train.source, clip_spec(cfg), cfg, render_on, 0, 1)
     for step, (clips, labels) in enumerate(batches):
         yield outer(clips.to(device, non_blocking=True), step), labels.to(device)
 
@@ -107,6 +114,8 @@ def main() -> None:
     p.add_argument("--bf16", action="store_true", help="CPU: bfloat16 autocast")
     p.add_argument("--data", choices=("random", "files", "fractal"), default="random")
     p.add_argument("--workers", type=int, default=2, help="loader workers with --data files|fractal")
+    p.add_argument("--render_device", choices=("cpu", "cuda", "torch-cpu"), default="cpu",
+                   help="with --data fractal: DATA.RENDER_DEVICE (cpu: numba in the workers)")
     p.add_argument("--threads", choices=("budget", "default", "both"), default="both",
                    help="the project's thread budget, torch's default, or both side by side")
     a = p.parse_args()

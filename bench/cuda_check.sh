@@ -65,8 +65,18 @@ if [ "$QUICK" = 0 ]; then
   step bench_render_cpu python -m bench.bench_online --device cpu --workers "$(nproc)" --batches 20 --size "$SIZE"
   step bench_train python -m bench.bench_train --base "$BASE" --batch 64 --size "$SIZE" --steps 30
   step bench_train_compiled python -m bench.bench_train --base "$BASE" --batch 64 --size "$SIZE" --steps 30 --compile
+  if command -v nvidia-smi > /dev/null; then  # how busy rendering + training keep the GPU
+    nvidia-smi --query-gpu=utilization.gpu --format=csv,noheader,nounits -lms 500 > "$OUT/gpu_busy.csv" &
+    sampler=$!
+  fi
   step bench_train_rendered python -m bench.bench_train --data fractal --base "$BASE" --batch 64 --size "$SIZE" \
-    --steps 30 --workers "$(nproc)" --threads budget
+    --steps 30 --workers "$(nproc)" --threads budget --render_device "$RENDER"
+  if [ -n "${sampler:-}" ]; then
+    kill "$sampler"
+    echo "" >> "$OUT/table.md"
+    echo "GPU busy while training on clips rendered on it: $(awk '{s += $1; n++} END {if (n) printf "%.0f", s / n}' \
+      "$OUT/gpu_busy.csv") % on average (target >= 90 %)" >> "$OUT/table.md"
+  fi
   step bench_files python -m bench.bench_data --videos 300 --codec libx264 --workers "$(nproc)"
   render=$(grep -o '[0-9.]* clips/s' "$OUT/bench_render.log" | head -1 | cut -d' ' -f1)
   train=$(grep -o '[0-9.]* clips/s' "$OUT/bench_train.log" | head -1 | cut -d' ' -f1)

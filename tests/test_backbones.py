@@ -12,7 +12,7 @@ from src.ssl.build import fine_tuning_encoder, ssl_model
 from train_helpers import TINY, make_dataset, run_script
 
 # the smallest clip each family takes (frames, pixels)
-SIZES = {"s3d": (8, 224), "mvit_v1_b": (16, 224), "mvit_v2_s": (16, 224)}
+SIZES = {"s3d": (16, 224), "mvit_v1_b": (16, 224), "mvit_v2_s": (16, 224)}
 LIGHT = ["r3d_18", "mc3_18", "r2plus1d_18", "swin3d_t"]
 
 
@@ -67,7 +67,7 @@ def test_a_kinetics_file_of_another_model_is_refused(tmp_path):
 
 def test_clips_a_model_cannot_take_are_named():
     assert input_problem("r3d_18", 8, 112) is None
-    assert "224 px" in input_problem("s3d", 8, 112)
+    assert "224 px" in input_problem("s3d", 8, 112) and input_problem("s3d", 16, 224) is None
     assert "16 frames of 224 px" in input_problem("mvit_v2_s", 8, 112)
 
 
@@ -88,7 +88,7 @@ def test_3d_cnns_train_in_channels_last_3d_and_heads_swap_under_ssl():
     (["MODEL.ARCH", "i3d"], "MODEL.ARCH 'i3d' is not one of tsm, x3d, r3d_18"),
     (["MODEL.ARCH", "x3d", "MODEL.X3D_SIZE", "XXL"], "MODEL.X3D_SIZE 'XXL' is not one of XS, S, M, L, XL"),
     (["MODEL.ARCH", "s3d", "DATA.IMG_SIZE", "112"], "MODEL.ARCH s3d cannot take clips of 8 frames of 112 px: it "
-                                                    "needs clips of at least 224 px"),
+                                                    "needs at least 16 frames of 224 px"),
     (["MODEL.ARCH", "mvit_v2_s"], "needs 16 frames of 224 px"),
 ])
 def test_architectures_that_cannot_run_exit_2_before_writing(tmp_path, opts, message):

@@ -14,7 +14,7 @@ from .x3d import X3D
 MODELS: dict[str, Callable[..., nn.Module]] = {}
 
 # what a model needs of its input, for the one-line error when a clip does not fit
-INPUT_NEEDS = {"s3d": "clips of at least 224 px (its pooling is fixed)",
+INPUT_NEEDS = {"s3d": "at least 16 frames of 224 px (its pooling is fixed)",
                "mvit_v1_b": "16 frames of 224 px (its positional embedding is fixed)",
                "mvit_v2_s": "16 frames of 224 px (its positional embedding is fixed)"}
 
