@@ -5,6 +5,7 @@ import torch
 from torch import nn
 from torchvision import models
 
+from .memory_format import weights_in
 from .temporal_shift import TemporalShift
 
 DROPOUT = 0.8
@@ -68,8 +69,7 @@ class TSM(nn.Module):
     @property
     def channels_last(self) -> bool:
         """True once the model was moved with ``.to(memory_format=torch.channels_last)``: frames follow."""
-        first = next(self.base_model.parameters())
-        return not first.is_contiguous() and first.is_contiguous(memory_format=torch.channels_last)
+        return weights_in(self.base_model, self.memory_format)
 
     def replace_head(self, n_classes: int, mlp: bool = False) -> None:
         self.new_fc = make_head(self.feature_dim, n_classes, mlp)

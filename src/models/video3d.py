@@ -5,6 +5,7 @@ import torch
 from torch import nn
 from torchvision.models import video
 
+from .memory_format import weights_in
 from .tsm import MLP_HIDDEN
 
 # name → (attribute path of the classifier, preferred memory format of the weights on CUDA)
@@ -49,9 +50,7 @@ class TorchvisionVideo(nn.Module):
 
     @property
     def channels_last(self) -> bool:
-        first = next(self.net.parameters())
-        return self.memory_format is not None and first.dim() == 5 and not first.is_contiguous() and \
-            first.is_contiguous(memory_format=self.memory_format)
+        return weights_in(self.net, self.memory_format)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.channels_last:

@@ -10,6 +10,8 @@ import math
 import torch
 from torch import nn
 
+from .memory_format import weights_in
+
 # size → (depth factor, clip length and crop size it was designed for); width 2.0, bottleneck 2.25 for all.
 # XS-L follow SlowFast; XL is the original fractal-pre-training project's own (depth 8.0).
 SIZES = {"XS": (2.2, 4, 160), "S": (2.2, 13, 160), "M": (2.2, 16, 224), "L": (5.0, 16, 312), "XL": (8.0, 16, 312)}
@@ -170,8 +172,7 @@ class X3D(nn.Module):
 
     @property
     def channels_last(self) -> bool:
-        first = next(self.parameters())
-        return not first.is_contiguous() and first.is_contiguous(memory_format=self.memory_format)
+        return weights_in(self, self.memory_format)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.channels_last:
