@@ -29,6 +29,14 @@ def encoder_factory(cfg: CfgNode):
     return lambda dim, mlp: backbone(cfg, dim, mlp)
 
 
+def _read_kinetics(path: str, expected: str):
+    """The contents of a MODEL.KINETICS file, read as plain tensors; CheckpointError naming what was expected."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise CheckpointError(f"MODEL.KINETICS {path} cannot be read ({type(e).__name__}); give {expected}") from None
+
+
 def load_kinetics(model: nn.Module, path: str) -> str:
     """Kinetics-400 weights: the official TSM checkpoint (``state_dict`` with ``module.``-prefixed keys), or a
     torchvision video model's ``state_dict``. Every backbone weight must load; the classifier is dropped."""
@@ -37,11 +45,7 @@ def load_kinetics(model: nn.Module, path: str) -> str:
                                          KINETICS_PREFIX + model.head_path + ".")
     if isinstance(model, X3D):
         return _load_state_dict_kinetics(model, path, "X3D", "", f"blocks.{len(model.blocks) - 1}.proj.")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:
-        raise CheckpointError(f"MODEL.KINETICS {path} cannot be read ({type(e).__name__}); give the official "
-                              "TSM Kinetics checkpoint") from None
+    state = _read_kinetics(path, "the official TSM Kinetics checkpoint")
     if not isinstance(state, dict) or not isinstance(state.get("state_dict"), dict):
         raise CheckpointError(f"MODEL.KINETICS {path} has no 'state_dict'; expected the official TSM "
                               "Kinetics checkpoint")
@@ -62,11 +66,7 @@ def load_kinetics(model: nn.Module, path: str) -> str:
 def _load_state_dict_kinetics(model: nn.Module, path: str, name: str, prefix: str, head: str) -> str:
     """A torchvision ``state_dict`` (keys under ``prefix`` here) or a pytorchvideo model-zoo file (weights under
     'model_state'): every weight but the classifier (keys starting with ``head``) must load."""
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:
-        raise CheckpointError(f"MODEL.KINETICS {path} cannot be read ({type(e).__name__}); give the Kinetics-400 "
-                              f"weights of {name}") from None
+    state = _read_kinetics(path, f"the Kinetics-400 weights of {name}")
     for key in ("model_state", "state_dict"):
         if isinstance(state, dict) and isinstance(state.get(key), dict):
             state = state[key]
