@@ -109,8 +109,8 @@ def chaos_game(coef: torch.Tensor, n_maps: torch.Tensor, windows: torch.Tensor, 
 def _variation_groups(variations: list[int], device) -> list[tuple[int, torch.Tensor | None]]:
     """(id, clip indices or None for all) of the nonlinear variations in the batch, built once on the host."""
     ids = sorted(set(variations) - {0})
-    if ids == [variations[0]] and len(set(variations)) == 1:
-        return [(ids[0], None)]
+    if len(set(variations)) == 1:  # every clip the same: no indexing
+        return [(v, None) for v in ids]
     return [(v, torch.tensor([i for i, w in enumerate(variations) if w == v], device=device)) for v in ids]
 
 

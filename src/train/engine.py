@@ -84,17 +84,18 @@ def wrap(model: nn.Module, cfg: CfgNode, rt: Runtime) -> nn.Module:
     return model
 
 
-def read_resume(cfg: CfgNode, task: Task) -> dict | None:
-    """MODEL.RESUME, read and checked against this task before anything is written."""
+def read_resume(cfg: CfgNode, task: Task) -> tuple[dict | None, dict]:
+    """MODEL.RESUME and what it holds (``checkpoint.meta_of``), checked against this task before anything is
+    written; (None, {}) without one."""
     if not cfg.MODEL.RESUME:
-        return None
+        return None, {}
     state = checkpoint.load(cfg.MODEL.RESUME, "MODEL.RESUME")
     meta = checkpoint.meta_of(state)
     if meta["task"] != task.name:
         script = "train_sup.py" if meta["task"] == "supervised" else "train_ssl.py"
         raise checkpoint.CheckpointError(f"MODEL.RESUME {cfg.MODEL.RESUME} is a {meta['task']} checkpoint; "
                                          f"resume it with {script}")
-    return state
+    return state, meta
 
 
 def run(cfg: CfgNode, task: Task) -> None:
@@ -102,12 +103,11 @@ def run(cfg: CfgNode, task: Task) -> None:
     plan = derive(cfg)
     data = task.data(cfg, rt)
     plan.n_classes, plan.steps_per_epoch = data.n_classes, len(data.train)
-    resume_state = read_resume(cfg, task)
+    resume_state, stored = read_resume(cfg, task)
     model, init_note = task.model(cfg, plan)
     if resume_state is not None:
-        meta = checkpoint.meta_of(resume_state)
         checkpoint.load_weights(model, resume_state["model"], f"MODEL.RESUME {cfg.MODEL.RESUME}",
-                                f"it holds a {describe(meta['arch'], meta['base'])}")
+                                f"it holds a {describe(stored['arch'], stored['base'])}")
         plan.start_epoch = int(resume_state["epoch"]) + 1
         if plan.start_epoch >= cfg.TRAIN.EPOCHS:
             raise checkpoint.CheckpointError(f"MODEL.RESUME {cfg.MODEL.RESUME} finished epoch "
