@@ -1,8 +1,12 @@
 """Self-supervised pre-training: python train_ssl.py --cfg cfg/pretrain_ssl/tsm.yaml --opts DATA.DATASET uns-fractal"""
 import sys
 
-from src.train.config import load
-from src.utils.cli import run_cli
+from src.utils.threads import openmp_waits_passively
+
+openmp_waits_passively()  # before anything imports torch
+
+from src.train.config import load  # noqa: E402
+from src.utils.cli import run_cli  # noqa: E402
 
 RESUME_HINT = "resume with --opts MODEL.RESUME <TRAIN.OUTPUT>/ckpt_last.pth"
 

@@ -1,8 +1,12 @@
 """Evaluate a supervised checkpoint: python val_sup.py --cfg cfg/hmdb51/tsm.yaml --opts MODEL.RESUME out/ckpt_last.pth"""
 import sys
 
-from src.train.config import load
-from src.utils.cli import run_cli
+from src.utils.threads import openmp_waits_passively
+
+openmp_waits_passively()  # before anything imports torch
+
+from src.train.config import load  # noqa: E402
+from src.utils.cli import run_cli  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

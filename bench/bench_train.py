@@ -5,11 +5,12 @@ python -m bench.bench_train --data fractal --base resnet18 --batch 8 --workers 2
 python -m bench.bench_train --data files --base resnet18 --batch 8 --workers 2     # mp4 files through the loader
 
 With ``--data files|fractal`` the figure includes decoding or rendering, the loader-side crop and the device-side
-augmentations, and it is printed twice: with the project's thread budget and with torch's default threading
-(one intra-op thread per core in the main process, next to the loader workers). CUDA: float16 autocast +
-GradScaler, channels-last. CPU: float32 (bfloat16 with --bf16).
+augmentations, and it is printed twice: with the project's thread budget (idle OpenMP threads sleep) and with
+torch's default threading (one intra-op thread per core in the main process, next to the loader workers, spinning
+while idle). CUDA: float16 autocast + GradScaler, channels-last. CPU: float32 (bfloat16 with --bf16).
 """
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -95,7 +96,8 @@ def measure(a) -> str:
         if cuda:
             torch.cuda.synchronize()
         dt = time.perf_counter() - t0
-    name = torch.cuda.get_device_name() if cuda else f"cpu, {torch.get_num_threads()} threads in the main process"
+    name = torch.cuda.get_device_name() if cuda else (f"cpu, {torch.get_num_threads()} threads in the main process, "
+                                                      f"OMP_WAIT_POLICY {os.environ.get('OMP_WAIT_POLICY', 'unset')}")
     variant = {"tsm": a.base, "x3d": a.x3d_size}.get(a.arch, "")
     return (f"{name}: {describe(a.arch, variant)}, {a.frames} frames, {a.size} px, batch {a.batch}, data {a.data}, "
             f"AMP {dtype}, compile {a.compile}: {clips / dt:.1f} clips/s")
@@ -124,8 +126,11 @@ def main() -> None:
         return
     for threads in ("budget", "default"):  # separate processes: thread settings are per process
         argv = [a for a in sys.argv[1:]] + ["--threads", threads]
+        env = dict(os.environ)
+        if threads == "budget":  # as the training scripts do before torch loads its OpenMP runtime
+            env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         done = subprocess.run([sys.executable, "-m", "bench.bench_train", *argv], capture_output=True, text=True,
-                              cwd=ROOT)
+                              cwd=ROOT, env=env)
         print(f"{threads:>7} threads: {done.stdout.strip() or done.stderr.strip()[-500:]}")
 
 

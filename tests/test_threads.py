@@ -1,5 +1,7 @@
-"""The CPU thread budget: the main process uses the cores it may run on, workers run one thread, and a user's
-OMP_NUM_THREADS is left alone."""
+"""The CPU thread budget: the main process uses the cores it may run on, workers run one thread, idle OpenMP
+threads of the training scripts sleep instead of spinning, and a user's OMP_NUM_THREADS / OMP_WAIT_POLICY is left
+alone."""
+import pytest
 import os
 import subprocess
 import sys
@@ -52,3 +54,26 @@ def test_budget_applied_in_the_main_process_and_in_a_worker():
 def test_an_explicit_omp_num_threads_wins():
     main, _, line = probe(0, {"OMP_NUM_THREADS": "1"})  # the budget alone would give every usable core
     assert main == "1" and "OMP_NUM_THREADS=1 is set" in line
+
+
+def openmp_spin_count(script: str, env_extra: dict) -> str:
+    """GOMP_SPINCOUNT that torch's OpenMP runtime reports when it loads after ``script`` is imported."""
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"} | {"OMP_DISPLAY_ENV": "verbose"} | env_extra
+    done = subprocess.run([sys.executable, "-c", f"import {script}, torch"], capture_output=True, text=True,
+                          cwd=ROOT, env=env)
+    assert done.returncode == 0, done.stderr[-1500:]
+    return next(line.split("=")[1].strip(" '") for line in done.stderr.splitlines() if "GOMP_SPINCOUNT" in line)
+
+
+@pytest.mark.parametrize("script", ["train_sup", "train_ssl", "val_sup"])
+def test_training_scripts_make_idle_openmp_threads_sleep(script):
+    assert openmp_spin_count(script, {}) == "0"  # passive: no spinning at all (libgomp's default spins 300000)
+
+
+def test_an_explicit_omp_wait_policy_wins():
+    assert openmp_spin_count("train_sup", {"OMP_WAIT_POLICY": "active"}) not in ("0", "300000")
+
+
+def test_the_log_line_names_the_wait_policy():
+    *_, line = probe(0, {"OMP_WAIT_POLICY": "PASSIVE"})
+    assert "idle OpenMP threads sleep (OMP_WAIT_POLICY=PASSIVE)" in line

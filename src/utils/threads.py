@@ -6,11 +6,22 @@ torch would count the machine's cores. Giving it only the cores the workers leav
 README quickstart (2 cores, 2 render workers) took 43 s with one main thread against 32 s with two, because the
 workers wait most of the time. On CUDA the main process only feeds the GPU and keeps a small pool.
 ``OMP_NUM_THREADS``, when set, wins.
+
+The training scripts also make the main process's idle OpenMP threads sleep instead of spinning
+(``OMP_WAIT_POLICY=PASSIVE``): a spinning thread holds a core that a busy loader worker or another job on the
+machine needs, and a parallel region then waits for whichever of its threads was descheduled. With one other busy
+process on the 2-core machine the quickstart took 112 s spinning against 60 s sleeping (README, Threads).
 """
 import os
 import sys
 
 CUDA_MAIN_THREADS = 4
+
+
+def openmp_waits_passively() -> None:
+    """Make idle OpenMP threads sleep rather than spin; effective only if called before torch is imported (the
+    OpenMP runtime reads the variable when it loads). A user's ``OMP_WAIT_POLICY`` wins."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def usable_cores() -> int:
@@ -34,10 +45,20 @@ def apply_main_budget(workers: int, device_type: str) -> str:
     cores = usable_cores()
     if os.environ.get("OMP_NUM_THREADS"):
         return (f"threads: OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']} is set, so the main process keeps "
-                f"{torch.get_num_threads()} (of {cores} usable cores); {workers} single-threaded loader workers")
+                f"{torch.get_num_threads()} (of {cores} usable cores); {workers} single-threaded loader workers"
+                f"{wait_policy()}")
     n = main_threads(workers, device_type, cores)
     torch.set_num_threads(n)
-    return f"threads: {cores} usable cores, {workers} single-threaded loader workers, main process {n}"
+    return (f"threads: {cores} usable cores, {workers} single-threaded loader workers, main process {n}"
+            f"{wait_policy()}")
+
+
+def wait_policy() -> str:
+    """The OpenMP wait policy for the log line ("" when the runtime's default applies)."""
+    policy = os.environ.get("OMP_WAIT_POLICY")
+    if not policy:
+        return ""
+    return f"; idle OpenMP threads {'sleep' if policy.upper() == 'PASSIVE' else 'spin'} (OMP_WAIT_POLICY={policy})"
 
 
 def before_workers() -> None:
