@@ -38,6 +38,13 @@ def test_unlabelled_videos_with_preview(tmp_path):
     assert "Created 3/3 samples." in done.stdout
 
 
+def test_redirected_progress_is_a_few_plain_lines(tmp_path):
+    done = generate("--samples", 40, "--dir_out", tmp_path, "--workers", 1, *SMALL)  # stderr is a pipe here
+    bar_lines = [line for line in done.stderr.splitlines() if "sample" in line]
+    assert "\r" not in done.stderr and 1 <= len(bar_lines) <= 12, done.stderr
+    assert "40/40" in bar_lines[-1] and "rejected" in bar_lines[-1]
+
+
 @pytest.mark.slow
 def test_workers_do_not_change_the_output(tmp_path):
     generate("--samples", 4, "--dir_out", tmp_path / "a", "--workers", 1, *SMALL)

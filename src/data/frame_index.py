@@ -9,9 +9,8 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from tqdm import tqdm
-
 from ..utils.atomic import atomic_path
+from ..utils.progress import progress
 from ..utils.threads import before_workers, single_threaded_worker, usable_cores
 from .decode import DecodeError, count_frames
 
@@ -52,8 +51,8 @@ def frame_counts(root: Path, files: list[Path], workers: int | None = None) -> l
         paths = [str(files[i]) for i in todo]
         before_workers()
         with ProcessPoolExecutor(workers, initializer=single_threaded_worker) as pool:
-            counts = list(tqdm(pool.map(_count, paths, chunksize=16), total=len(paths), unit="video",
-                               desc=f"counting frames in {root}", dynamic_ncols=True))
+            counts = list(progress(pool.map(_count, paths, chunksize=16), len(paths), unit="video",
+                                   desc=f"counting frames in {root}"))
         for i, n in zip(todo, counts):
             cached[keys[i]] = signatures[i] + [n]
         current = set(keys)

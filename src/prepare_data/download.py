@@ -13,7 +13,8 @@ import urllib.request
 from pathlib import Path
 
 import gdown
-from tqdm import tqdm
+
+from ..utils.progress import progress
 
 CHUNK = 1 << 20
 RETRIES = 5
@@ -55,9 +56,8 @@ def _fetch_once(url: str, part: Path, verify_tls: bool) -> int | None:
         if start and response.status != 206:  # the server ignores Range: start over
             start = 0
         total = _total_size(response, start)
-        with open(part, "ab" if start else "wb") as f, tqdm(
-                total=total, initial=start, unit="B", unit_scale=True, desc=part.name.removesuffix(".part"),
-                dynamic_ncols=True) as bar:
+        with open(part, "ab" if start else "wb") as f, progress(
+                total=total, initial=start, unit="B", unit_scale=True, desc=part.name.removesuffix(".part")) as bar:
             for block in iter(lambda: response.read(CHUNK), b""):
                 f.write(block)
                 bar.update(len(block))

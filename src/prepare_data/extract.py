@@ -6,7 +6,7 @@ import tarfile
 import zipfile
 from pathlib import Path
 
-from tqdm import tqdm
+from ..utils.progress import progress
 
 RAR_MAGIC = b"Rar!\x1a\x07"
 RAR_TOOLS = ("unrar", "7z", "7zz", "bsdtar")
@@ -28,7 +28,7 @@ def _extract_checked(archive: Path, dest: Path, members: list, name_of, extract_
     """Check every member name first, then extract them one by one with a progress bar."""
     for m in members:
         check_member(dest, name_of(m), archive)
-    for m in tqdm(members, unit="file", desc=f"extracting {archive.name}", dynamic_ncols=True):
+    for m in progress(members, len(members), unit="file", desc=f"extracting {archive.name}"):
         extract_one(m)
 
 

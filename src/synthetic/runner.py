@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from ..utils.atomic import remove_stale_temps
+from ..utils.progress import progress
 from ..utils.threads import before_workers, single_threaded_worker
 from ..utils.time_string import format_hms
 from .class_files import save_class
@@ -100,7 +100,7 @@ class Progress:
         self.args, self.start, self.done, self.made, self.rejected, self.bytes = args, time.time(), already, 0, 0, 0
         self.per_step = IMAGES_PER_SAMPLE if args.img and not args.gen_param else 1
         self.target = args.gen_param or args.samples
-        self.bar = tqdm(total=total_steps, initial=already, unit="sample", dynamic_ncols=True)
+        self.bar = progress(total=total_steps, initial=already, unit="sample")
 
     def update(self, result: Result) -> None:
         self.done += 1
@@ -110,7 +110,7 @@ class Progress:
         elapsed = time.time() - self.start
         self.bar.update(1)
         self.bar.set_postfix_str(f"{elapsed / self.made:.2f}s/sample, {_size(self.bytes)}, "
-                                 f"rejected {self.rejection_rate():.1%}")
+                                 f"rejected {self.rejection_rate():.1%}", refresh=False)
 
     def rejection_rate(self) -> float:
         return self.rejected / max(1, self.rejected + self.made)

@@ -1,12 +1,10 @@
 """Training logs: text log (stdout + OUTPUT/log_rank0.txt), metrics CSV, TensorBoard scalars, a PNG of curves."""
 import csv
-import io
 import logging
 import sys
 from pathlib import Path
 
 from torch.utils.tensorboard import SummaryWriter
-from tqdm import tqdm
 
 from ..utils.atomic import atomic_path
 
@@ -24,24 +22,6 @@ def make_logger(output: Path, main: bool) -> logging.Logger:
         h.setFormatter(formatter)
         logger.addHandler(h)
     return logger
-
-
-class _Lines(io.TextIOBase):
-    """A file for tqdm when stderr is not a terminal: each refresh becomes one plain line, no carriage returns."""
-
-    def write(self, text: str) -> int:
-        text = text.replace("\r", "").strip()
-        if text:
-            print(text, file=sys.stderr, flush=True)
-        return len(text)
-
-
-def progress(iterable, total: int, desc: str, enabled: bool, lines: int = 10):
-    """A progress bar on a terminal; redirected to a file, about ``lines`` plain lines per pass."""
-    if sys.stderr.isatty():
-        return tqdm(iterable, total=total, desc=desc, disable=not enabled, dynamic_ncols=True, leave=False)
-    return tqdm(iterable, total=total, desc=desc, disable=not enabled, file=_Lines(), ncols=100,
-                miniters=max(1, total // lines), mininterval=0, maxinterval=float("inf"))
 
 
 class Metrics:

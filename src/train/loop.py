@@ -10,7 +10,8 @@ import torch
 from yacs.config import CfgNode
 
 from . import checkpoint
-from .logs import Metrics, progress
+from ..utils.progress import progress
+from .logs import Metrics
 from .metrics import Mean
 from .plan import Plan
 from .runtime import Runtime, all_ranks, any_rank, all_reduce_sum
@@ -55,7 +56,7 @@ def train_epoch(s: Session, batches, step_fn: StepFn, epoch: int) -> dict[str, f
     batches.set_epoch(epoch)
     torch.manual_seed(cfg.SEED * 1_000_003 + epoch * 1009 + s.rt.rank)  # augmentation randomness of this epoch
     loss_mean, hits, seen = Mean(), {}, 0
-    bar = progress(batches, steps_per_epoch, f"epoch {epoch}", s.rt.main)
+    bar = progress(batches, steps_per_epoch, desc=f"epoch {epoch}", disable=not s.rt.main, leave=False)
     for i, batch in enumerate(bar):
         if not all_ranks(batch is not None, s.rt):  # a batch whose every video failed, on any rank
             continue
