@@ -4,6 +4,9 @@ masks (value > 20) overlap with IoU < 0.5, lit fraction = share of pixels > 10; 
 
 python -m bench.bench_motion DIR [--limit 300]      # any folder of mp4 files, e.g. generate_synthetic.py output
 
+Means come with their standard error (per-video jump shares spread widely, sd ≈ 0.3, so a 150-video mean is
+only good to ±0.025). Unlabelled fractal files (``<step>-<variation>.mp4``) are also broken down by variation.
+
 Reference, default settings, mp4 decoded: the original generator's fractals have diff 0.53, jump share 0.24
 (20 % of videos above 0.5) and lit fraction 0.24.
 """
@@ -28,11 +31,34 @@ def video_statistics(frames: np.ndarray) -> tuple[float, float, float]:
     return float(diff), float((iou < IOU_JUMP).mean()), float((frames > LIT_FRACTION).mean())
 
 
-def folder_statistics(folder: Path, limit: int) -> dict[str, float]:
+def summary(stats: np.ndarray) -> dict[str, float]:
+    """Means over videos of per-video (diff, jump share, lit fraction) rows, with standard errors."""
+    n = len(stats)
+    sem = stats.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.full(3, np.nan)
+    return {"videos": n, "diff": stats[:, 0].mean(), "diff sem": sem[0], "jump share": stats[:, 1].mean(),
+            "jump share sem": sem[1], "videos with jump share > 0.5": (stats[:, 1] > 0.5).mean(),
+            "lit fraction": stats[:, 2].mean()}
+
+
+def variation_of(video: Path) -> int | None:
+    """The variation id in an unlabelled fractal file name ``<step>-<variation>.mp4``, else None."""
+    parts = video.stem.split("-")
+    return int(parts[1]) if len(parts) == 2 and all(p.isdigit() for p in parts) else None
+
+
+def folder_statistics(folder: Path, limit: int) -> dict:
+    """Summary of the first ``limit`` videos under ``folder``, and one per variation where names carry it."""
     videos = sorted(folder.rglob("*.mp4"))[:limit]
     stats = np.array([video_statistics(read_frames(v, range(count_frames(v)))[..., 0]) for v in videos])
-    return {"videos": len(videos), "diff": stats[:, 0].mean(), "jump share": stats[:, 1].mean(),
-            "videos with jump share > 0.5": (stats[:, 1] > 0.5).mean(), "lit fraction": stats[:, 2].mean()}
+    tags = np.array([variation_of(v) for v in videos], dtype=object)
+    by_variation = {int(v): summary(stats[tags == v]) for v in sorted(set(tags) - {None})}
+    return summary(stats) | {"by variation": by_variation}
+
+
+def describe(s: dict) -> str:
+    return (f"{s['videos']} videos, diff {s['diff']:.2f} ± {s['diff sem']:.2f}, jump share {s['jump share']:.2f} "
+            f"± {s['jump share sem']:.2f} ({s['videos with jump share > 0.5']:.0%} of videos above 0.5), "
+            f"lit fraction {s['lit fraction']:.2f}")
 
 
 def main() -> None:
@@ -41,8 +67,9 @@ def main() -> None:
     p.add_argument("--limit", type=int, default=300)
     a = p.parse_args()
     s = folder_statistics(a.dir, a.limit)
-    print(f"{a.dir}: {s['videos']} videos, diff {s['diff']:.2f}, jump share {s['jump share']:.2f} "
-          f"({s['videos with jump share > 0.5']:.0%} of videos above 0.5), lit fraction {s['lit fraction']:.2f}")
+    print(f"{a.dir}: {describe(s)}")
+    for variation, v in s["by variation"].items():
+        print(f"  variation {variation:2d}: {describe(v)}")
 
 
 if __name__ == "__main__":

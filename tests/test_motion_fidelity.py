@@ -25,3 +25,11 @@ def test_fractal_jump_share_stays_near_the_originals(tmp_path):
     stats = folder_statistics(tmp_path, 100)
     assert stats["videos"] == 100
     assert abs(stats["jump share"] - ORIGINAL_JUMP_SHARE) <= TOLERANCE, stats
+
+
+def test_unlabelled_fractal_file_names_give_the_variation():
+    from pathlib import Path
+    from bench.bench_motion import variation_of
+    assert variation_of(Path("out/12-4.mp4")) == 4
+    assert variation_of(Path("out/17-4/12.mp4")) is None  # labelled: class folder, step only
+    assert variation_of(Path("out/1-2-3.mp4")) is None
