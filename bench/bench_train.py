@@ -21,6 +21,7 @@ import torch
 
 from src.models.registry import MODELS, build_model, describe
 from src.train.engine import place
+from src.utils.threads import openmp_waits_passively
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -128,7 +129,7 @@ def main() -> None:
         argv = [a for a in sys.argv[1:]] + ["--threads", threads]
         env = dict(os.environ)
         if threads == "budget":  # as the training scripts do before torch loads its OpenMP runtime
-            env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+            openmp_waits_passively(env)
         done = subprocess.run([sys.executable, "-m", "bench.bench_train", *argv], capture_output=True, text=True,
                               cwd=ROOT, env=env)
         print(f"{threads:>7} threads: {done.stdout.strip() or done.stderr.strip()[-500:]}")

@@ -1,10 +1,11 @@
 """The CPU thread budget: the main process uses the cores it may run on, workers run one thread, idle OpenMP
 threads of the training scripts sleep instead of spinning, and a user's OMP_NUM_THREADS / OMP_WAIT_POLICY is left
 alone."""
-import pytest
 import os
 import subprocess
 import sys
+
+import pytest
 
 from generate_helpers import ROOT
 from src.utils.threads import main_threads, usable_cores

@@ -14,14 +14,16 @@ process on the 2-core machine the quickstart took 112 s spinning against 60 s sl
 """
 import os
 import sys
+from collections.abc import MutableMapping
 
 CUDA_MAIN_THREADS = 4
 
 
-def openmp_waits_passively() -> None:
-    """Make idle OpenMP threads sleep rather than spin; effective only if called before torch is imported (the
-    OpenMP runtime reads the variable when it loads). A user's ``OMP_WAIT_POLICY`` wins."""
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+def openmp_waits_passively(env: MutableMapping[str, str] = os.environ) -> None:
+    """Make idle OpenMP threads sleep rather than spin, in this process (``env``: a child's environment instead);
+    effective only before torch is imported (the OpenMP runtime reads the variable when it loads). A user's
+    ``OMP_WAIT_POLICY`` wins."""
+    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def usable_cores() -> int:
@@ -44,13 +46,13 @@ def apply_main_budget(workers: int, device_type: str) -> str:
     import torch
     cores = usable_cores()
     if os.environ.get("OMP_NUM_THREADS"):
-        return (f"threads: OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']} is set, so the main process keeps "
-                f"{torch.get_num_threads()} (of {cores} usable cores); {workers} single-threaded loader workers"
-                f"{wait_policy()}")
-    n = main_threads(workers, device_type, cores)
-    torch.set_num_threads(n)
-    return (f"threads: {cores} usable cores, {workers} single-threaded loader workers, main process {n}"
-            f"{wait_policy()}")
+        line = (f"threads: OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']} is set, so the main process keeps "
+                f"{torch.get_num_threads()} (of {cores} usable cores); {workers} single-threaded loader workers")
+    else:
+        n = main_threads(workers, device_type, cores)
+        torch.set_num_threads(n)
+        line = f"threads: {cores} usable cores, {workers} single-threaded loader workers, main process {n}"
+    return line + wait_policy()
 
 
 def wait_policy() -> str:
