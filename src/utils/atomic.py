@@ -1,12 +1,22 @@
 """Atomic file writes: a temp name in the target folder, renamed onto the target only when complete, with the
-permissions a plain ``open()`` would give (the user's umask), not the 0600 of a temp file."""
+permissions a plain ``open()`` would give (the user's umask), not the 0600 of a temp file.
+
+A temp name carries its writer (``.<stem>.partial-<host>-<pid>-<random><suffix>``), so a run that cleans up
+after a killed one removes only temps whose writer is gone, never those of a run still writing into the folder.
+"""
+import errno
 import os
+import re
 import shutil
+import socket
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
 TEMP_MARK = ".partial-"
+FOREIGN_TEMP_AGE = 24 * 3600  # seconds: a temp of another host (or of no known writer) older than this is stale
+_WRITER = re.compile(r"(?P<host>.+)-(?P<pid>\d+)-[^-]+$")
 
 
 def _umask() -> int:
@@ -15,18 +25,35 @@ def _umask() -> int:
     return mask
 
 
+def host() -> str:
+    return socket.gethostname() or "localhost"
+
+
 @contextmanager
-def atomic_path(path: Path):
-    """Yield a temp path next to ``path``; rename it onto ``path`` only if the block succeeds."""
+def _temp_beside(path: Path):
+    """A temp file named after its writer in ``path``'s folder, removed on leaving unless renamed away."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}{TEMP_MARK}", suffix=path.suffix)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}{TEMP_MARK}{host()}-{os.getpid()}-",
+                               suffix=path.suffix)
     os.close(fd)
     try:
         yield Path(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)
+
+
+@contextmanager
+def atomic_path(path: Path):
+    """Yield a temp path next to ``path``; rename it onto ``path`` only if the block succeeds."""
+    with _temp_beside(path) as tmp:
+        try:
+            yield tmp
+        except OSError as e:  # name the file the user asked for, not a temp name or nothing
+            if e.filename is None or str(e.filename) == str(tmp):
+                e.filename = str(path)
+            raise
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
 
 
 def atomic_link(source: Path, path: Path) -> None:
@@ -39,10 +66,54 @@ def atomic_link(source: Path, path: Path) -> None:
             shutil.copyfile(source, tmp)
 
 
-def remove_stale_temps(folder: Path, recursive: bool = True) -> None:
-    """Delete temp files that an interrupted run left behind."""
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, another user's
+    return True
+
+
+def writer_gone(temp: Path, now: float | None = None) -> bool:
+    """True if the process that named ``temp`` has ended: on this host, its pid is not running; elsewhere (or a
+    name without a writer), the file has not changed for a day."""
+    rest = temp.name.split(TEMP_MARK, 1)[-1]
+    match = _WRITER.match(rest.removesuffix(temp.suffix) if temp.suffix else rest)
+    if match and match["host"] == host():
+        return not process_alive(int(match["pid"]))
+    try:
+        return (now or time.time()) - temp.stat().st_mtime > FOREIGN_TEMP_AGE
+    except FileNotFoundError:
+        return False  # its writer renamed or removed it meanwhile
+
+
+def remove_stale_temps(folder: Path, recursive: bool = True, everyone: bool = False) -> None:
+    """Delete temp files that interrupted runs left behind: those whose writer is gone, or all of them when the
+    caller holds the folder's lock (``everyone``)."""
     for f in (folder.rglob if recursive else folder.glob)(f".*{TEMP_MARK}*"):
-        f.unlink(missing_ok=True)
+        if everyone or writer_gone(f):
+            f.unlink(missing_ok=True)
+
+
+def create_exclusive(path: Path, text: str) -> bool:
+    """Write ``text`` to ``path`` atomically unless ``path`` exists; True if this call created it. Two processes
+    racing to create the same file: exactly one wins, and the file is never seen half-written."""
+    with _temp_beside(path) as tmp:
+        tmp.write_text(text)
+        os.chmod(tmp, 0o666 & ~_umask())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        except OSError as e:
+            if e.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.EXDEV):
+                raise
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # no hard links on this filesystem
+            with os.fdopen(fd, "w") as f:
+                f.write(text)
+    return True
 
 
 def writable_folder(path: Path) -> bool:
