@@ -56,7 +56,8 @@ def test_checkpoints_of_older_versions_with_prefixed_keys_still_load(tmp_path):
                tmp_path / "old.pth")
     state = checkpoint.load(tmp_path / "old.pth")
     checkpoint.load_weights(TSM(3, 4, "resnet18"), state["model"], "test")
-    assert checkpoint.meta_of(state) == {"task": "supervised", "arch": "tsm", "base": "resnet18", "n_classes": 3}
+    assert checkpoint.meta_of(state) == {"task": "supervised", "arch": "tsm", "base": "resnet18", "n_classes": 3,
+                                          "classes": []}
 
 
 def test_a_checkpoint_that_does_not_fit_is_refused_naming_the_keys():

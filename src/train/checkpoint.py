@@ -43,8 +43,8 @@ def save(output: Path, epoch: int, cfg: CfgNode, model: nn.Module, meta: dict, o
     if scaler is not None and scaler.is_enabled():
         state["scaler"] = scaler.state_dict()
     path = output / f"ckpt_epoch_{epoch}.pth"
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        torch.save(state, f)  # through a Python file: a full disk is an OSError, not a C++ stream error
     atomic_link(path, output / LAST)
     if keep and keep > 0:
         for old in sorted(output.glob(PATTERN), key=lambda p: (p.stat().st_mtime, _epoch(p)))[:-keep]:
@@ -60,9 +60,10 @@ def _epoch(path: Path) -> int:
 
 
 def remove_partial_saves(output: Path) -> None:
-    """Delete the temp files of a save that was killed (a complete checkpoint only ever appears by rename)."""
+    """Delete the temp files of a save that was killed (a complete checkpoint only ever appears by rename); the
+    caller holds the folder's lock, so every temp there is stale."""
     if output.is_dir():
-        remove_stale_temps(output, recursive=False)
+        remove_stale_temps(output, recursive=False, everyone=True)
 
 
 def load(path: str | Path, what: str = "MODEL.RESUME") -> dict:
@@ -126,4 +127,19 @@ def meta_of(state: dict) -> dict:
     return {"task": state.get("task", stored.get("TRAIN", CfgNode()).get("MODE", "supervised")),
             "arch": state.get("arch", model.get("ARCH", "tsm")),
             "base": state.get("base", model.get("TSM_BASE", "resnet50")),
-            "n_classes": int(state.get("n_classes", model.get("N_CLASSES", 0)))}
+            "n_classes": int(state.get("n_classes", model.get("N_CLASSES", 0))),
+            "classes": list(state.get("classes", []))}  # names in label order; absent in older checkpoints
+
+
+def check_classes(meta: dict, names: list[str], what: str, action: str) -> None:
+    """CheckpointError if the checkpoint's classifier was trained on other class names (or another order) than
+    ``names``: its outputs would be read as the wrong classes."""
+    stored = meta["classes"]
+    if not stored or stored == names:
+        return
+    if len(stored) != len(names):
+        raise CheckpointError(f"{what} classifies {len(stored)} classes but the data has {len(names)}; {action} on "
+                              "the dataset it was trained on")
+    i = next(i for i, (a, b) in enumerate(zip(stored, names)) if a != b)
+    raise CheckpointError(f"{what} was trained on other classes: its class {i} is {stored[i]!r}, the data's is "
+                          f"{names[i]!r}; {action} on the dataset it was trained on")

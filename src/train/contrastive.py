@@ -61,11 +61,11 @@ class ContrastiveTask:
             device = render_device(cfg, rt)
             notes.append(f"clip pairs rendered on {device} by the torch renderer")
             return TaskData(rendered_batches(pairs.source, clip_spec(cfg), cfg, device, rt.rank, rt.world, views=2),
-                            0, notes)
+                            [], notes)
         batches = make_loader(pairs, cfg.DATA.BATCH_SIZE, cfg.DATA.TORCH_N_WORKERS, shuffle=True, drop_last=True,
                               seed=cfg.SEED, rank=rt.rank, world=rt.world,
                               complete_only=rt.world > 1)  # MoCo gathers equal-sized key batches across ranks
-        return TaskData(batches, 0, notes)
+        return TaskData(batches, [], notes)
 
     def model(self, cfg: CfgNode, plan: Plan):
         model = ssl_model(cfg, encoder_factory(cfg), max(1, cfg.TRAIN.EPOCHS * plan.steps_per_epoch))

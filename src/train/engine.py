@@ -19,6 +19,7 @@ from . import checkpoint, optim
 from .config import changed_keys
 from .init_weights import variant
 from .logs import make_logger
+from .output_folder import claimed_output
 from .loop import Session, StepFn, fit
 from .plan import Plan, derive
 from .runtime import Runtime, setup
@@ -27,7 +28,7 @@ from .runtime import Runtime, setup
 @dataclass
 class TaskData:
     train: Batches
-    n_classes: int  # 0 for contrastive pre-training
+    class_names: list[str]  # in label order; empty for contrastive pre-training
     notes: list[str] = field(default_factory=list)  # lines for the log, once it exists
 
 
@@ -44,7 +45,8 @@ class Task(Protocol):
 
 
 def prepare_output(cfg: CfgNode, rt: Runtime, config_name: str = "config.yaml"):
-    """Create TRAIN.OUTPUT, clear the temp files of a killed save, open the log, write the configuration."""
+    """Create TRAIN.OUTPUT (held by this run: ``claimed_output``), clear the temp files of a killed save, open the
+    log, write the configuration."""
     output = Path(cfg.TRAIN.OUTPUT)
     output.mkdir(parents=True, exist_ok=True)
     checkpoint.remove_partial_saves(output)
@@ -100,10 +102,17 @@ def read_resume(cfg: CfgNode, task: Task) -> tuple[dict | None, dict]:
 
 def run(cfg: CfgNode, task: Task) -> None:
     rt = setup(cfg)
+    with claimed_output(cfg, rt):
+        _run(cfg, task, rt)
+
+
+def _run(cfg: CfgNode, task: Task, rt: Runtime) -> None:
     plan = derive(cfg)
     data = task.data(cfg, rt)
-    plan.n_classes, plan.steps_per_epoch = data.n_classes, len(data.train)
+    plan.n_classes, plan.steps_per_epoch = len(data.class_names), len(data.train)
     resume_state, stored = read_resume(cfg, task)
+    if resume_state is not None:
+        checkpoint.check_classes(stored, data.class_names, f"MODEL.RESUME {cfg.MODEL.RESUME}", "resume it")
     model, init_note = task.model(cfg, plan)
     if resume_state is not None:
         checkpoint.load_weights(model, resume_state["model"], f"MODEL.RESUME {cfg.MODEL.RESUME}",
@@ -122,7 +131,8 @@ def run(cfg: CfgNode, task: Task) -> None:
     model = wrap(model, cfg, rt)
     optimizer = optim.build_optimizer(cfg, plan, model)
     scheduler = optim.build_scheduler(cfg, plan, optimizer, plan.steps_per_epoch)
-    meta = {"task": task.name, "arch": cfg.MODEL.ARCH, "base": variant(cfg), "n_classes": plan.n_classes}
+    meta = {"task": task.name, "arch": cfg.MODEL.ARCH, "base": variant(cfg), "n_classes": plan.n_classes,
+            "classes": data.class_names}
     session = Session(cfg, plan, rt, model, optimizer, scheduler, rt.scaler(), logger, meta)
     if resume_state is not None:
         session.restore(resume_state)

@@ -20,6 +20,7 @@ from . import checkpoint
 from .engine import TaskData, place, prepare_output
 from .init_weights import backbone, check_architecture, supervised_model
 from .metrics import topk_correct, video_probabilities
+from .output_folder import claimed_output
 from .plan import Plan
 from .runtime import Runtime, setup
 
@@ -94,6 +95,11 @@ def augmentations(cfg: CfgNode, steps_per_epoch: int) -> tuple[OuterTransform, B
     return OuterTransform(OuterConfig.from_cfg(cfg.AUG, n_steps)), mixup
 
 
+def class_names(classes: dict[str, int]) -> list[str]:
+    """Names in label order."""
+    return sorted(classes, key=classes.get)
+
+
 class SupervisedTask:
     name = "supervised"
 
@@ -110,10 +116,10 @@ class SupervisedTask:
             notes.append(f"training clips rendered on {device} by the torch renderer; validation clips by the "
                          "loader workers")
             return TaskData(rendered_batches(train.source, clip_spec(cfg), cfg, device, rt.rank, rt.world),
-                            len(classes), notes)
+                            class_names(classes), notes)
         batches = make_loader(train, cfg.DATA.BATCH_SIZE, cfg.DATA.TORCH_N_WORKERS, shuffle=True, drop_last=True,
                               seed=cfg.SEED, rank=rt.rank, world=rt.world)
-        return TaskData(batches, len(classes), notes)
+        return TaskData(batches, class_names(classes), notes)
 
     def model(self, cfg: CfgNode, plan: Plan):
         return supervised_model(cfg, plan.n_classes)
@@ -156,8 +162,15 @@ def validate_checkpoint(cfg: CfgNode) -> dict:
         raise checkpoint.CheckpointError(f"MODEL.RESUME {cfg.MODEL.RESUME} classifies {meta['n_classes']} classes "
                                          f"but {where} has {len(classes)}; evaluate it on the dataset it was "
                                          "trained on")
+    checkpoint.check_classes(meta, class_names(classes), f"MODEL.RESUME {cfg.MODEL.RESUME}", "evaluate it")
     model = backbone(cfg, meta["n_classes"])
     checkpoint.load_weights(model, state["model"], f"MODEL.RESUME {cfg.MODEL.RESUME}")
+    with claimed_output(cfg, rt, new_run=False):
+        return _evaluate_into_output(cfg, rt, model, state, val, classes, where)
+
+
+def _evaluate_into_output(cfg: CfgNode, rt: Runtime, model, state: dict, val: ValidationClips,
+                          classes: dict[str, int], where: str) -> dict:
     logger = prepare_output(cfg, rt, "config_test.yaml")
     logger.info(f"loaded every weight of {cfg.MODEL.RESUME} (epoch {state['epoch']})")
     model = place(model, rt.device, rt.device.type == "cuda" and cfg.TRAIN.CHANNELS_LAST)
