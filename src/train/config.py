@@ -58,6 +58,36 @@ RANGES = {
 
 FILE_KEYS = ("MODEL.RESUME", "TRAIN.INIT_SSL", "TRAIN.INIT_SUP", "MODEL.KINETICS")
 
+SSL_SCHEMES = ("MOCO", "SIMCLR", "BYOL")
+# (keys or sections, when a training run reads them, what reads them): a key set where it is not read is refused
+READ_WHEN = [
+    (("TRAIN.LR_SCHEDULER.EPOCHS_DECAY", "TRAIN.LR_SCHEDULER.DECAY_RATE"),
+     lambda c, task: c.TRAIN.LR_SCHEDULER.NAME == "step", "the step schedule (TRAIN.LR_SCHEDULER.NAME step)"),
+    (("TRAIN.LR_MIN",), lambda c, task: c.TRAIN.LR_SCHEDULER.NAME == "cosine", "the cosine schedule"),
+    (("TRAIN.OPTIMIZER.EPS", "TRAIN.OPTIMIZER.BETAS"), lambda c, task: c.TRAIN.OPTIMIZER.NAME in ("adam", "adamw"),
+     "TRAIN.OPTIMIZER.NAME adam and adamw"),
+    (("TRAIN.OPTIMIZER.MOMENTUM",), lambda c, task: c.TRAIN.OPTIMIZER.NAME == "sgd", "TRAIN.OPTIMIZER.NAME sgd"),
+    (("TRAIN.SSL_SCHEME", "AUG.SSL_EASY_K"), lambda c, task: task == "contrastive", "train_ssl.py"),
+    *(((name,), lambda c, task, n=name: task == "contrastive" and c.TRAIN.SSL_SCHEME == n.lower(),
+       f"train_ssl.py with TRAIN.SSL_SCHEME {name.lower()}") for name in SSL_SCHEMES),
+    (("DATA.BATCH_SIZE_VAL", "DATA.VAL_MIN_STEPS", "DATA.VAL_MAX_SEGS", "TRAIN.EPOCHS_EVAL", "AUG.CROP_VAL"),
+     lambda c, task: task == "supervised", "the validation of train_sup.py (train_ssl.py does not validate)"),
+    (("TRAIN.INIT_SSL", "TRAIN.INIT_SUP", "MODEL.KINETICS"), lambda c, task: task == "supervised",
+     "train_sup.py (train_ssl.py starts from scratch)"),
+    (("MODEL.TSM_BASE", "MODEL.DROPOUT"), lambda c, task: c.MODEL.ARCH == "tsm", "MODEL.ARCH tsm"),
+    (("MODEL.X3D_SIZE",), lambda c, task: c.MODEL.ARCH == "x3d", "MODEL.ARCH x3d"),
+]
+# Where the clips come from: checked for --opts only, since one pre-training YAML serves both sources
+READ_WHEN_SOURCE = [
+    (("DATA.ROOT", "DATA.DATASET", "DATA.EXTENSION"), lambda c, task: c.DATA.SOURCE == "files",
+     "DATA.SOURCE files (DATA.SOURCE fractal renders its clips)"),
+    (("DATA.CLASS_PARAMS", "DATA.SAMPLES_PER_EPOCH", "DATA.RENDER_RES", "DATA.RENDER_SPLATS"),
+     lambda c, task: c.DATA.SOURCE == "fractal", "DATA.SOURCE fractal"),
+    (("DATA.VAL_SAMPLES",), lambda c, task: c.DATA.SOURCE == "fractal" and task == "supervised",
+     "train_sup.py with DATA.SOURCE fractal"),
+]
+PLACEHOLDER = "SPECIFY_WITH_CMD"  # what the pre-training YAMLs leave for the user to set
+
 
 def build_parser(description: str, preview: bool = False) -> argparse.ArgumentParser:
     p = OneLineParser(description=description)
@@ -212,6 +242,19 @@ def check(cfg: CfgNode, task: str) -> None:
                         "choose another folder")
 
 
+def check_every_key_read(cfg: CfgNode, task: str, opts_keys: set[str]) -> None:
+    """UserError for the first key the user changed that this run would not read (``opts_keys``: set by --opts)."""
+    changed = [k for k, v in changed_keys(cfg).items() if v != PLACEHOLDER]
+    rules = [(r, False) for r in READ_WHEN] + [(r, True) for r in READ_WHEN_SOURCE]
+    for (keys, reads, reader), opts_only in rules:
+        for key in changed:
+            if opts_only and key not in opts_keys:
+                continue
+            if any(key == k or key.startswith(k + ".") for k in keys) and not reads(cfg, task):
+                raise UserError(f"{key} is set but this run does not read it: only {reader} does; drop it "
+                                "(or set what makes it apply)")
+
+
 def time_limit_seconds(cfg: CfgNode) -> int:
     """TRAIN.TIME_LIMIT in seconds (0: none); ``2h30m`` or a number of seconds."""
     value = cfg.TRAIN.TIME_LIMIT
@@ -256,5 +299,7 @@ def load(argv: list[str] | None, task: str, description: str,
     args = build_parser(description, preview).parse_args(argv)
     cfg = merge(args.cfg, args.device, args.opts)
     check(cfg, task)
+    if task in ("supervised", "contrastive"):
+        check_every_key_read(cfg, task, set(args.opts[::2]))
     cfg.freeze()
     return cfg, args

@@ -24,7 +24,7 @@ def build_optimizer(cfg: CfgNode, plan: Plan, model: nn.Module) -> torch.optim.O
     if t.OPTIMIZER.NAME == "sgd":
         return torch.optim.SGD(groups, lr=plan.lr_base, momentum=t.OPTIMIZER.MOMENTUM, nesterov=True)
     if t.OPTIMIZER.NAME == "adam":
-        return torch.optim.Adam(groups, lr=plan.lr_base)
+        return torch.optim.Adam(groups, lr=plan.lr_base, betas=tuple(t.OPTIMIZER.BETAS), eps=t.OPTIMIZER.EPS)
     return torch.optim.AdamW(groups, lr=plan.lr_base, betas=tuple(t.OPTIMIZER.BETAS), eps=t.OPTIMIZER.EPS)
 
 

@@ -10,10 +10,9 @@ class ContrastiveTransform:
     view; with AUG.SSL_EASY_K the k view gets no shift/clones/perspective/camera motion."""
 
     def __init__(self, aug, img_size: int, curriculum_steps: int):
-        q_cfg = OuterConfig(True, aug.AUTO_AUGMENT_M, aug.AUTO_AUGMENT_N, 0.5, aug.PROB_PERSPECTIVE, aug.PROB_SHIFT,
-                            aug.PROB_ZOOM, aug.PROB_SHAKE, curriculum_steps)
-        k_cfg = OuterConfig(True, aug.AUTO_AUGMENT_M, aug.AUTO_AUGMENT_N, 0.5, curriculum_steps=curriculum_steps) \
-            if aug.SSL_EASY_K else q_cfg
+        q_cfg = OuterConfig.from_cfg(aug, curriculum_steps)
+        k_cfg = OuterConfig(aug.HOR_FLIP, aug.AUTO_AUGMENT_M, aug.AUTO_AUGMENT_N, aug.PROB_BLUR,
+                            curriculum_steps=curriculum_steps) if aug.SSL_EASY_K else q_cfg
         self.outer_q, self.outer_k = OuterTransform(q_cfg), OuterTransform(k_cfg)
         self.mixup_q = self.mixup_k = None
         if aug.TYPE_MIXUP == "back":
