@@ -26,6 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
 def validate(args: argparse.Namespace) -> argparse.Namespace:
     """Raises ValueError with one line naming the problem and the fix."""
     table = load_table()
+    args.extension = args.extension.lstrip(".").lower()
+    if not args.extension:
+        raise ValueError("--extension is empty; give the video extension, e.g. mp4")
     if args.from_dir is not None:
         if args.dataset in REAL or args.dataset in table:
             raise ValueError(f"--from makes a dataset of your own; {args.dataset} is a published one, pick another name")
@@ -33,6 +36,10 @@ def validate(args: argparse.Namespace) -> argparse.Namespace:
             raise ValueError("--from and --source exclude each other")
         if not args.from_dir.is_dir():
             raise ValueError(f"--from {args.from_dir} is not a folder")
+        target, source = (args.root / args.dataset).resolve(), args.from_dir.resolve()
+        if target == source or target.is_relative_to(source) or source.is_relative_to(target):
+            raise ValueError(f"--from {args.from_dir} and the dataset folder {args.root / args.dataset} overlap; "
+                             "--from is only read, so choose a --root or --dataset outside it")
         if args.val_per_class < 1:
             raise ValueError(f"--val_per_class must be >= 1, got {args.val_per_class}")
     elif args.dataset not in REAL and args.dataset not in table:

@@ -4,6 +4,7 @@ import shutil
 import subprocess
 import tarfile
 import zipfile
+import zlib
 from pathlib import Path
 
 from ..utils.progress import progress
@@ -32,11 +33,19 @@ def _extract_checked(archive: Path, dest: Path, members: list, name_of, extract_
         extract_one(m)
 
 
+def _system_error(e: Exception) -> bool:
+    """An OSError with an errno is the system's (no space, permissions, I/O), not the archive's content;
+    decompressors report bad data as OSErrors without one (gzip.BadGzipFile)."""
+    return isinstance(e, OSError) and e.errno is not None
+
+
 def _zip(archive: Path, dest: Path) -> None:
     try:
         with zipfile.ZipFile(archive) as z:
             _extract_checked(archive, dest, z.infolist(), lambda m: m.filename, lambda m: z.extract(m, dest))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as e:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error, OSError) as e:
+        if _system_error(e):
+            raise
         raise ArchiveError(f"archive {archive} is corrupt or truncated ({e})") from None
 
 
@@ -45,7 +54,9 @@ def _tar(archive: Path, dest: Path) -> None:
         with tarfile.open(archive) as t:
             _extract_checked(archive, dest, t.getmembers(), lambda m: m.name,
                              lambda m: t.extract(m, dest, filter="data"))
-    except (tarfile.TarError, EOFError, OSError) as e:
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as e:
+        if _system_error(e):
+            raise
         raise ArchiveError(f"archive {archive} is corrupt, truncated or unsafe ({e})") from None
 
 

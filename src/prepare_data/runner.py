@@ -2,7 +2,8 @@
 import argparse
 
 from . import hmdb51, mirrored, scenes, synthetic, ucf101
-from .workspace import Workspace
+from ..utils.folder_lock import folder_lock
+from .workspace import PrepareError, Workspace
 
 EXTENSIONS = {"hmdb51": "avi", "ucf101": "avi", "scenes": "mp4", **{n: m[2] for n, m in mirrored.MIRRORS.items()}}
 
@@ -32,6 +33,13 @@ def run(args: argparse.Namespace) -> None:
     if done is not None:
         print(f"already prepared, left as it is: {_report(ws, done)}; delete the folder to prepare it again")
         return
-    extension = _build(ws, args)
-    summary = ws.publish(extension)
-    print(f"prepared {_report(ws, summary)} in {summary['seconds']:.0f} s")
+    foreign = ws.foreign_entries()
+    if foreign:
+        raise PrepareError(f"{ws.folder} already holds {', '.join(foreign[:3])}{', ...' if len(foreign) > 3 else ''}"
+                           ", which prepare_data.py did not make; move it away, or choose another --root or "
+                           "--dataset")
+    with folder_lock(ws.folder, "dataset folder"):
+        if ws.finished() is None:  # another copy may have finished it while this one waited to start
+            extension = _build(ws, args)
+            summary = ws.publish(extension)
+            print(f"prepared {_report(ws, summary)} in {summary['seconds']:.0f} s")

@@ -3,7 +3,8 @@
 ``<root>/<name>/.work/`` holds ``downloads/`` (complete files only, ``*.part`` while in flight), ``extracted/``
 (one folder per archive, marked done when whole) and ``out/`` (the final layout, built with hard links).
 Nothing appears in ``<root>/<name>/train`` until the whole dataset is built; then ``out/*`` is renamed into
-place and ``.prepared.json`` marks the dataset finished.
+place and ``.prepared.json`` marks the dataset finished. A dataset folder that holds anything else (files the
+tool did not make) is refused before the first download, and nothing in it is ever deleted or replaced.
 """
 import json
 import os
@@ -13,12 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from ..data.video_files import list_videos
 from ..utils.atomic import atomic_path
+from ..utils.folder_lock import LOCK_NAME
 from .download import drive_download, http_download
 from .extract import ArchiveError, extract
 
 DONE_MARK = ".prepared.json"
 SPLITS = ("train", "val", "test")
+OWN_ENTRIES = (".work", LOCK_NAME, DONE_MARK)
 
 
 class PrepareError(ValueError):
@@ -88,12 +92,21 @@ class Workspace:
             return self.source / _stem(src.name)
         return self.unpack(archive, downloaded=archive.is_relative_to(self.work))
 
+    def foreign_entries(self) -> list[str]:
+        """Names in the dataset folder that this tool did not make (a dataset of the user's, say)."""
+        if not self.folder.is_dir():
+            return []
+        return sorted(p.name for p in self.folder.iterdir() if p.name not in OWN_ENTRIES)
+
     def unpack(self, archive: Path, downloaded: bool = False) -> Path:
-        """Extract ``archive`` into ``extracted/<stem>`` unless done before; a corrupt download is deleted."""
+        """Extract ``archive`` into ``extracted/<stem>`` unless this very file was extracted before (a replaced
+        archive is extracted anew); a corrupt download is deleted, never one that the disk failed to take."""
         dest = self.work / "extracted" / _stem(archive.name)
         done = dest.with_name(dest.name + ".done")
-        if done.exists():
+        identity = _identity(archive)
+        if done.exists() and done.read_text() == identity:
             return dest
+        done.unlink(missing_ok=True)
         shutil.rmtree(dest, ignore_errors=True)
         try:
             extract(archive, dest)
@@ -104,7 +117,11 @@ class Workspace:
                 archive.unlink(missing_ok=True)
                 raise ArchiveError(f"{e}; deleted the download, run again to fetch it anew") from None
             raise
-        done.touch()
+        except OSError:  # the disk or the system failed (no space, permissions): the archive is fine, keep it
+            shutil.rmtree(dest, ignore_errors=True)
+            raise
+        with atomic_path(done) as tmp:
+            tmp.write_text(identity)
         return dest
 
     def place(self, file: Path, relative: str | Path) -> Path:
@@ -123,14 +140,15 @@ class Workspace:
         return json.loads(mark.read_text()) if mark.exists() else None
 
     def publish(self, extension: str) -> dict:
-        """Rename the staged layout into the dataset folder, mark it finished, drop the work folder."""
-        if not self.out.is_dir() or not any(self.out.rglob(f"*.{extension}")):
+        """Rename the staged layout into the dataset folder, mark it finished, drop the work folder. Nothing in
+        the dataset folder is replaced: an entry that appeared there meanwhile is an error."""
+        if not self.out.is_dir() or not list_videos(self.out, extension):
             raise PrepareError(f"no *.{extension} videos were found in the sources of {self.name}")
         for entry in sorted(self.out.iterdir()):
             target = self.folder / entry.name
-            if target.is_dir():
-                shutil.rmtree(target)
-            os.replace(entry, target)
+            if target.exists():
+                _refuse_replacing(target)
+            os.rename(entry, target)
         summary = {split: count_files(self.folder / split, extension) for split in SPLITS
                    if (self.folder / split).is_dir()}
         summary["total"] = count_files(self.folder, extension)
@@ -139,6 +157,17 @@ class Workspace:
             tmp.write_text(json.dumps(summary))
         shutil.rmtree(self.work, ignore_errors=True)
         return summary
+
+
+def _refuse_replacing(target: Path) -> None:
+    raise PrepareError(f"{target} appeared while the dataset was being prepared and is not the tool's; move it "
+                       "away and run the same command again (the staged dataset in .work is kept)")
+
+
+def _identity(archive: Path) -> str:
+    """What tells a replaced archive from the one extracted before: its path, size and modification time."""
+    st = archive.stat()
+    return json.dumps({"archive": str(archive.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns})
 
 
 def _remove_empty_parents(folder: Path, stop: Path) -> None:
@@ -156,4 +185,4 @@ def _stem(name: str) -> str:
 
 
 def count_files(folder: Path, extension: str) -> int:
-    return sum(1 for p in folder.rglob(f"*.{extension}") if ".work" not in p.parts)
+    return sum(1 for p in list_videos(folder, extension) if ".work" not in p.relative_to(folder).parts)

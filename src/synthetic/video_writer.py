@@ -1,4 +1,6 @@
 """Write frames to video or image files, atomically (temp name in the target folder, then rename)."""
+import errno
+import os
 import subprocess
 from pathlib import Path
 
@@ -27,8 +29,15 @@ def ffmpeg_command(path: Path, width: int, height: int, colour: bool, fps: int, 
         params["x265-params"] = "log-level=error:pools=none:frame-threads=1"
     stream = ffmpeg.input("pipe:", format="rawvideo", pix_fmt="rgb24" if colour else "gray",
                           s=f"{width}x{height}", r=fps)
-    stream = ffmpeg.output(stream, str(path), vcodec=codec, format="mp4", **params)
+    stream = ffmpeg.output(stream, str(path), vcodec=codec, format="mp4", **params).global_args("-loglevel", "error")
     return ffmpeg.compile(stream, cmd=imageio_ffmpeg.get_ffmpeg_exe(), overwrite_output=True)
+
+
+def ffmpeg_failure(path: Path, stderr: bytes) -> OSError:
+    """ffmpeg's error as an OSError on ``path``, with the system's errno when ffmpeg reports one (no space...)."""
+    message = " ".join(stderr.decode(errors="replace").split()) or "ffmpeg exited with an error"
+    code = next((c for c in errno.errorcode if os.strerror(c) in message), errno.EIO)
+    return OSError(code, f"ffmpeg could not write the video ({message[-300:]})", str(path))
 
 
 def write_video(path: Path, frames: np.ndarray, fps: int, lib: str = "ffmpeg", codec: str = "libx264",
@@ -44,7 +53,7 @@ def write_video(path: Path, frames: np.ndarray, fps: int, lib: str = "ffmpeg", c
             cmd = ffmpeg_command(tmp, width, height, colour, fps, codec, preset)
             done = subprocess.run(cmd, input=np.ascontiguousarray(frames).tobytes(), capture_output=True)
             if done.returncode:
-                raise RuntimeError(f"ffmpeg failed on {path}: {done.stderr.decode(errors='replace').strip()[-300:]}")
+                raise ffmpeg_failure(path, done.stderr)
         else:
             writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height), colour)
             for frame in frames:
@@ -56,7 +65,7 @@ def write_image(path: Path, image: np.ndarray) -> None:
     """8-bit grayscale JPEG."""
     with atomic_path(path) as tmp:
         if not cv2.imwrite(str(tmp), to_uint8(image), [cv2.IMWRITE_JPEG_QUALITY, 95]):
-            raise RuntimeError(f"could not write {path}")
+            raise OSError(errno.EIO, "OpenCV could not write the image", str(path))
 
 
 def read_video(path: Path) -> np.ndarray:

@@ -1,5 +1,6 @@
 """What the five scripts share: one-line argument errors (exit 2), both flag spellings, interrupt handling."""
 import argparse
+import errno
 import sys
 from typing import Callable
 
@@ -26,23 +27,19 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def run_cli(prog: str, body: Callable[[], None], interrupted_hint: str | None) -> int:
-    """Run ``body``: a ValueError (bad config, dataset, checkpoint) or an OSError on the user's paths prints
-    ``<prog>: error: ...`` on one line and gives exit code 2; Ctrl-C prints ``interrupted_hint`` and gives 130."""
+    """Run ``body``: a ValueError (bad config, dataset, checkpoint) or an error of the operating system (no space,
+    permissions, I/O) prints ``<prog>: error: ...`` on one line and gives exit code 2; Ctrl-C prints
+    ``interrupted_hint`` and gives 130."""
     try:
         body()
     except ValueError as e:  # UserError, DatasetError, CheckpointError, ClassFileError are ValueErrors
         print(f"{prog}: error: {one_line(str(e))}", file=sys.stderr)
         return 2
-    except PermissionError as e:
-        print(f"{prog}: error: {e.filename or ''} is not writable ({e.strerror}); choose another folder",
-              file=sys.stderr)
-        return 2
     except OSError as e:
-        if e.errno in (30, 28, 13):  # read-only file system, no space left, permission denied
-            print(f"{prog}: error: cannot write {e.filename or ''} ({e.strerror}); choose another folder",
-                  file=sys.stderr)
-            return 2
-        raise
+        if e.errno is None:
+            raise
+        print(f"{prog}: error: {os_error_line(e)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         if interrupted_hint is None:
             print("\nInterrupted.", file=sys.stderr)
@@ -50,6 +47,18 @@ def run_cli(prog: str, body: Callable[[], None], interrupted_hint: str | None) -
             print(f"\nInterrupted: {interrupted_hint}", file=sys.stderr)
         return 130
     return 0
+
+
+def os_error_line(e: OSError) -> str:
+    """The path, the system's reason and what to do about it."""
+    where = e.filename or "a file"
+    if e.errno == errno.ENOSPC or e.errno == errno.EDQUOT:
+        return f"cannot write {where}: {e.strerror}; free some space (or choose another folder) and run again"
+    if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"cannot write {where}: {e.strerror}; choose another folder"
+    if e.errno == errno.ENOENT:
+        return f"{where} does not exist ({e.strerror}); check the path"
+    return f"{where}: {e.strerror}; check the path and the disk, then run again"
 
 
 def one_line(text: str) -> str:
