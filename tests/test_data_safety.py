@@ -144,3 +144,23 @@ def test_ssl_honours_flip_and_blur():
     t = ContrastiveTransform(cfg.AUG, 32, 1)
     assert (t.outer_q.cfg.hor_flip, t.outer_q.cfg.prob_blur) == (False, 0.0)
     assert (t.outer_k.cfg.hor_flip, t.outer_k.cfg.prob_blur) == (False, 0.0)
+
+
+def test_a_damaged_frame_count_entry_is_recounted(tmp_path):
+    import json
+
+    import numpy as np
+
+    from src.data.frame_index import INDEX_NAME, frame_counts
+    from video_fixtures import write
+    write(tmp_path / "a.mp4", np.zeros((5, 16, 16, 3), np.uint8), "h264")
+    (tmp_path / INDEX_NAME).write_text(json.dumps({"a.mp4": 7, "b.mp4": ["x"]}))
+    assert frame_counts(tmp_path, [tmp_path / "a.mp4"], workers=1) == [5]
+
+
+def test_a_bad_time_suggests_a_time_that_is_accepted():
+    from src.utils.time_string import parse_time
+    with pytest.raises(ValueError) as caught:
+        parse_time("soon")
+    suggested = caught.value.args[0].split("like ")[1].split(" (")[0].replace(" or", ",").split(", ")
+    assert all(parse_time(t) > 0 for t in suggested)

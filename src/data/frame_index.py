@@ -30,13 +30,18 @@ def _signature(path: Path) -> list[int]:
     return [st.st_size, st.st_mtime_ns]
 
 
+def _entry_ok(entry) -> bool:
+    """[size, mtime_ns, frames], all integers (a damaged entry is recounted)."""
+    return isinstance(entry, list) and len(entry) == 3 and all(type(v) is int for v in entry)
+
+
 def _load(index_path: Path) -> dict:
     try:
         with open(index_path) as f:
             data = json.load(f)
-        return data if isinstance(data, dict) else {}
     except (OSError, ValueError):
         return {}
+    return {k: v for k, v in data.items() if _entry_ok(v)} if isinstance(data, dict) else {}
 
 
 def frame_counts(root: Path, files: list[Path], workers: int | None = None) -> list[int]:

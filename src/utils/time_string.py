@@ -10,7 +10,7 @@ def parse_time(text: str) -> int:
     Raises ValueError naming the problem for anything else.
     """
     if not isinstance(text, str) or not re.fullmatch(r"(\d+[hms])+", text):
-        raise ValueError(f"invalid time {text!r}: use tokens like 2h30m, 45m or 90s (units h, m, s)")
+        raise ValueError(f"invalid time {text!r}: use tokens like 2h30m, 45m or 30s (units h, m, s)")
     values: dict[str, int] = {}
     for digits, unit in _TOKEN.findall(text):
         if unit in values:
