@@ -164,3 +164,10 @@ def test_a_bad_time_suggests_a_time_that_is_accepted():
         parse_time("soon")
     suggested = caught.value.args[0].split("like ")[1].split(" (")[0].replace(" or", ",").split(", ")
     assert all(parse_time(t) > 0 for t in suggested)
+
+
+def test_shard_flag_contradicting_the_slurm_array_task_is_refused(tmp_path):
+    env = {**os.environ, "SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_COUNT": "4"}
+    done = generate("--samples", 2, "--dir_out", tmp_path / "out", "--shard", "0/2", check=False, env=env)
+    assert done.returncode == 2 and "contradicts this SLURM array task (1/4)" in done.stderr
+    assert not (tmp_path / "out").exists()

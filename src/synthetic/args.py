@@ -151,8 +151,12 @@ def _check_fractal(args: argparse.Namespace) -> None:
 def validate(args: argparse.Namespace) -> argparse.Namespace:
     """Post-parse checks; raises ValueError (or ClassFileError) with one line."""
     _check_type_options(args)
+    array_task = shard_from_environment()
     if args.shard is None:
-        args.shard = shard_from_environment()
+        args.shard = array_task
+    elif array_task != (0, 1) and array_task != args.shard:
+        raise ValueError(f"--shard {args.shard[0]}/{args.shard[1]} contradicts this SLURM array task "
+                         f"({array_task[0]}/{array_task[1]}); drop --shard inside an array")
     if args.res is None:
         args.res = PERLIN_SIZE if args.type == "perlin" else 256
     if args.res < MIN_RES or (args.type == "fractal" and args.res_b < MIN_RES):
