@@ -171,3 +171,17 @@ def test_shard_flag_contradicting_the_slurm_array_task_is_refused(tmp_path):
     done = generate("--samples", 2, "--dir_out", tmp_path / "out", "--shard", "0/2", check=False, env=env)
     assert done.returncode == 2 and "contradicts this SLURM array task (1/4)" in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_shards_started_together_into_one_folder_all_finish_and_equal_one_run(tmp_path):
+    from generate_helpers import files
+    common = ["--samples", 12, "--res", 32, "--iter", 400, "--iter_b", 300, "--workers", 1]
+    cmd = [sys.executable, str(ROOT / "generate_synthetic.py"), "--type", "fractal", *map(str, common)]
+    shards = [subprocess.Popen(cmd + ["--dir_out", str(tmp_path / "shared"), "--shard", f"{k}/4"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+              for k in range(4)]
+    errors = [p.communicate()[1] for p in shards]
+    assert [p.returncode for p in shards] == [0] * 4, errors
+    generate(*common, "--dir_out", tmp_path / "single")
+    assert files(tmp_path / "shared") == files(tmp_path / "single")
