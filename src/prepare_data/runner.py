@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> None:
                            ", which prepare_data.py did not make; move it away, or choose another --root or "
                            "--dataset")
     with folder_lock(ws.folder, "dataset folder"):
-        if ws.finished() is None:  # another copy may have finished it while this one waited to start
+        if ws.finished() is None:  # another copy may have finished it since the check above
             extension = _build(ws, args)
             summary = ws.publish(extension)
             print(f"prepared {_report(ws, summary)} in {summary['seconds']:.0f} s")

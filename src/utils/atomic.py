@@ -4,7 +4,6 @@ permissions a plain ``open()`` would give (the user's umask), not the 0600 of a 
 A temp name carries its writer (``.<stem>.partial-<host>-<pid>-<random><suffix>``), so a run that cleans up
 after a killed one removes only temps whose writer is gone, never those of a run still writing into the folder.
 """
-import errno
 import os
 import re
 import shutil
@@ -30,30 +29,24 @@ def host() -> str:
 
 
 @contextmanager
-def _temp_beside(path: Path):
-    """A temp file named after its writer in ``path``'s folder, removed on leaving unless renamed away."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}{TEMP_MARK}{host()}-{os.getpid()}-",
-                               suffix=path.suffix)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-
-
-@contextmanager
 def atomic_path(path: Path):
-    """Yield a temp path next to ``path``; rename it onto ``path`` only if the block succeeds."""
-    with _temp_beside(path) as tmp:
-        try:
-            yield tmp
-        except OSError as e:  # name the file the user asked for, not a temp name or nothing
-            if e.filename is None or str(e.filename) == str(tmp):
-                e.filename = str(path)
-            raise
+    """Yield a temp path next to ``path``, named after its writer; rename it onto ``path`` only if the block
+    succeeds."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}{TEMP_MARK}{host()}-{os.getpid()}-",
+                                suffix=path.suffix)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
+    except OSError as e:  # name the file the user asked for, not a temp name or nothing
+        if e.filename is None or str(e.filename) == str(tmp):
+            e.filename = str(path)
+        raise
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def atomic_link(source: Path, path: Path) -> None:
@@ -76,15 +69,15 @@ def process_alive(pid: int) -> bool:
     return True
 
 
-def writer_gone(temp: Path, now: float | None = None) -> bool:
+def writer_gone(temp: Path) -> bool:
     """True if the process that named ``temp`` has ended: on this host, its pid is not running; elsewhere (or a
     name without a writer), the file has not changed for a day."""
     rest = temp.name.split(TEMP_MARK, 1)[-1]
-    match = _WRITER.match(rest.removesuffix(temp.suffix) if temp.suffix else rest)
+    match = _WRITER.match(rest.removesuffix(temp.suffix))
     if match and match["host"] == host():
         return not process_alive(int(match["pid"]))
     try:
-        return (now or time.time()) - temp.stat().st_mtime > FOREIGN_TEMP_AGE
+        return time.time() - temp.stat().st_mtime > FOREIGN_TEMP_AGE
     except FileNotFoundError:
         return False  # its writer renamed or removed it meanwhile
 
@@ -95,25 +88,6 @@ def remove_stale_temps(folder: Path, recursive: bool = True, everyone: bool = Fa
     for f in (folder.rglob if recursive else folder.glob)(f".*{TEMP_MARK}*"):
         if everyone or writer_gone(f):
             f.unlink(missing_ok=True)
-
-
-def create_exclusive(path: Path, text: str) -> bool:
-    """Write ``text`` to ``path`` atomically unless ``path`` exists; True if this call created it. Two processes
-    racing to create the same file: exactly one wins, and the file is never seen half-written."""
-    with _temp_beside(path) as tmp:
-        tmp.write_text(text)
-        os.chmod(tmp, 0o666 & ~_umask())
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            return False
-        except OSError as e:
-            if e.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.EXDEV):
-                raise
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # no hard links on this filesystem
-            with os.fdopen(fd, "w") as f:
-                f.write(text)
-    return True
 
 
 def writable_folder(path: Path) -> bool:
