@@ -15,4 +15,7 @@ def generate(*args, kind: str = "fractal", check: bool = True, **kw) -> subproce
 
 
 def files(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    """Every file below ``folder`` but the run's bookkeeping (its settings and the ledger of finished outputs)."""
+    from src.synthetic.outputs import LEDGER_DIR, SETTINGS_NAME
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.relative_to(folder).parts[0] not in (SETTINGS_NAME, LEDGER_DIR)}

@@ -9,7 +9,7 @@ from src.models.video3d import TORCHVISION, TorchvisionVideo
 from src.train.engine import place
 from src.train.init_weights import encoder_factory, load_kinetics
 from src.ssl.build import fine_tuning_encoder, ssl_model
-from train_helpers import TINY, make_dataset, run_script
+from train_helpers import TINY_CLIPS, make_dataset, run_script
 
 # the smallest clip each family takes (frames, pixels)
 SIZES = {"s3d": (16, 224), "mvit_v1_b": (16, 224), "mvit_v2_s": (16, 224)}
@@ -101,7 +101,7 @@ def test_architectures_that_cannot_run_exit_2_before_writing(tmp_path, opts, mes
 @pytest.mark.slow
 def test_a_3d_cnn_pretrains_with_moco_then_fine_tunes_and_evaluates(tmp_path):
     data = make_dataset(tmp_path / "data")
-    common = ["DATA.ROOT", data, "DATA.DATASET", "toy", *TINY, "MODEL.ARCH", "mc3_18", "TRAIN.EPOCHS", 1]
+    common = ["DATA.ROOT", data, "DATA.DATASET", "toy", *TINY_CLIPS, "MODEL.ARCH", "mc3_18", "TRAIN.EPOCHS", 1]
     done = run_script("train_ssl.py", *common, "MOCO.K", 64, "TRAIN.OUTPUT", tmp_path / "ssl")
     assert done.returncode == 0, done.stderr[-2000:]
     done = run_script("train_sup.py", *common, "TRAIN.INIT_SSL", tmp_path / "ssl" / "ckpt_last.pth",

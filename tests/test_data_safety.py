@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -185,3 +186,155 @@ def test_shards_started_together_into_one_folder_all_finish_and_equal_one_run(tm
     assert [p.returncode for p in shards] == [0] * 4, errors
     generate(*common, "--dir_out", tmp_path / "single")
     assert files(tmp_path / "shared") == files(tmp_path / "single")
+
+
+def _children(pid: int) -> list[int]:
+    """Live (not zombie) processes whose parent is ``pid``."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
+def test_generator_workers_end_when_the_main_process_is_killed(tmp_path):
+    main = subprocess.Popen([sys.executable, str(ROOT / "generate_synthetic.py"), "--type", "fractal", "--samples",
+                             "500", "--res", "256", "--dir_out", str(tmp_path / "out"), "--workers", "2"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while len(workers := _children(main.pid)) < 2 and time.time() < deadline:
+        time.sleep(0.1)
+    assert len(workers) >= 2
+    main.kill()
+    main.wait()
+    deadline = time.time() + 20
+    while any(map(_alive, workers)) and time.time() < deadline:
+        time.sleep(0.1)
+    assert not any(map(_alive, workers))
+
+
+def test_two_class_files_of_one_name_are_refused(tmp_path):
+    for sub in ("a", "b"):
+        generate("--gen_param", 1, "--res", 32, "--dir_out", tmp_path / "classes" / sub, "--workers", 1,
+                 "--iter", 400, "--iter_b", 300, "--var", 0)
+    done = generate("--samples", 2, "--dir_in", tmp_path / "classes", "--dir_out", tmp_path / "out", check=False)
+    assert done.returncode == 2 and "share the name '1-0'" in done.stderr and not (tmp_path / "out").exists()
+    from src.data.fractal_source import load_classes
+    from src.data.video_files import DatasetError
+    with pytest.raises(DatasetError, match="share the name '1-0', so they would be one class"):
+        load_classes(tmp_path / "classes")
+
+
+def _broken(params: dict, how: str) -> dict:
+    import numpy as np
+    params = dict(params)
+    if how == "nan":
+        params["bias"] = params["bias"].copy()
+        params["bias"][0, 0, 0] = np.nan
+    elif how == "shape":
+        params["angle"] = params["angle"][:, :2]
+    elif how == "var":
+        params["var"] = np.int64(99)
+    elif how == "image":
+        from src.synthetic.fractal_params import sample_image_params
+        params = sample_image_params(np.random.default_rng(0), [0])
+    return params
+
+
+@pytest.mark.parametrize("how,message", [
+    ("nan", "bias holds NaN or infinite values"),
+    ("shape", "angle has shape (2, 2, 2), expected [2, "),
+    ("var", "var 99 is not a known variation id"),
+    ("image", "was made for --img, not videos"),
+])
+def test_a_broken_fractal_class_file_is_named_before_anything_is_written(tmp_path, how, message):
+    import numpy as np
+
+    from src.synthetic.class_files import save_class
+    from src.synthetic.fractal_params import sample_video_params
+    good = sample_video_params(np.random.default_rng(0), [0])
+    save_class(tmp_path / "classes" / "1-0.npz", good)
+    save_class(tmp_path / "classes" / "2-0.npz", _broken(good, how))
+    done = generate("--samples", 2, "--dir_in", tmp_path / "classes", "--dir_out", tmp_path / "out", check=False)
+    assert done.returncode == 2 and message in done.stderr and "2-0.npz" in done.stderr, done.stderr
+    assert not (tmp_path / "out").exists()
+    done = run_script("train_sup.py", "DATA.SOURCE", "fractal", "DATA.CLASS_PARAMS", tmp_path / "classes",
+                      "TRAIN.OUTPUT", tmp_path / "run")
+    assert done.returncode == 2 and message in done.stderr, done.stderr
+    assert not (tmp_path / "run").exists()
+
+
+SMALL = ["--res", 32, "--iter", 400, "--iter_b", 300, "--workers", 1]
+
+
+def test_a_rerun_with_other_settings_is_refused(tmp_path):
+    generate("--samples", 2, "--dir_out", tmp_path / "out", *SMALL)
+    before = files_and_times(tmp_path / "out")
+    done = generate("--samples", 4, "--dir_out", tmp_path / "out", *SMALL, "--seed", 2, check=False)
+    assert done.returncode == 2 and "made with other settings: seed 1 (now 2)" in done.stderr
+    done = generate("--samples", 4, "--dir_out", tmp_path / "out", *SMALL, "--codec", "libx265", check=False)
+    assert done.returncode == 2 and 'codec "libx264" (now "libx265")' in done.stderr
+    assert files_and_times(tmp_path / "out") == before
+    generate("--samples", 4, "--dir_out", tmp_path / "out", *SMALL)  # same settings: resumes
+    assert len(list((tmp_path / "out").glob("*.mp4"))) == 4
+
+
+def test_a_file_named_like_an_output_is_not_taken_for_a_finished_one(tmp_path):
+    generate("--samples", 2, "--dir_out", tmp_path / "out", *SMALL)
+    (tmp_path / "out" / "3-0.mp4").write_bytes(b"")
+    done = generate("--samples", 3, "--dir_out", tmp_path / "out", *SMALL, check=False)
+    assert done.returncode == 2 and "did not write (e.g. 3-0.mp4)" in done.stderr
+    assert (tmp_path / "out" / "3-0.mp4").read_bytes() == b""
+    (tmp_path / "fresh").mkdir()
+    (tmp_path / "fresh" / "1-4.mp4").write_bytes(b"someone else's")
+    done = generate("--samples", 1, "--dir_out", tmp_path / "fresh", *SMALL, check=False)
+    assert done.returncode == 2 and "did not write (e.g. 1-4.mp4)" in done.stderr
+    assert [p.name for p in (tmp_path / "fresh").iterdir()] == ["1-4.mp4"]
+
+
+def files_and_times(folder: Path) -> dict[str, int]:
+    return {str(p.relative_to(folder)): p.stat().st_mtime_ns for p in folder.rglob("*")}
+
+
+COUNT_SLOWLY = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from pathlib import Path
+from src.data import frame_index
+from src.utils.cli import run_cli
+def slow_count(path):
+    time.sleep(0.5)
+    return 1
+frame_index._count = slow_count
+root = Path(sys.argv[2])
+print("counting", flush=True)
+sys.exit(run_cli("count", lambda: frame_index.frame_counts(root, sorted(root.glob("*.mp4")), workers=2), "again"))
+"""
+
+
+def test_ctrl_c_while_counting_frames_stops_the_run(tmp_path):
+    import signal
+    for i in range(200):
+        (tmp_path / f"{i}.mp4").write_bytes(b"")
+    run = subprocess.Popen([sys.executable, "-c", COUNT_SLOWLY, str(ROOT), str(tmp_path)], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, start_new_session=True,
+                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert run.stdout.readline().strip() == "counting"
+    time.sleep(1.5)
+    os.killpg(run.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole process group
+    stopped = time.time()
+    _, err = run.communicate(timeout=30)
+    assert run.returncode == 130 and "Interrupted: again" in err
+    assert time.time() - stopped < 5  # not after the 50 s of counting left

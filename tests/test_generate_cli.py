@@ -167,7 +167,7 @@ def test_shards_together_write_exactly_the_single_machine_run(tmp_path):
         assert sorted(int(p.name.split("-")[0]) for p in (tmp_path / f"shard{k}").glob("*.mp4")) == steps
         generate("--samples", 7, "--dir_out", tmp_path / "many", "--workers", 1, "--shard", f"{k}/3", *SMALL)
     assert files(tmp_path / "many") == files(tmp_path / "one")
-    (tmp_path / "many" / sorted(os.listdir(tmp_path / "many"))[0]).unlink()
+    sorted((tmp_path / "many").glob("*.mp4"))[0].unlink()
     generate("--samples", 7, "--dir_out", tmp_path / "many", "--workers", 1, "--shard", "0/3", *SMALL)
     generate("--samples", 7, "--dir_out", tmp_path / "many", "--workers", 1, "--shard", "1/3", *SMALL)
     generate("--samples", 7, "--dir_out", tmp_path / "many", "--workers", 1, "--shard", "2/3", *SMALL)

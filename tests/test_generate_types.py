@@ -41,7 +41,7 @@ def test_unlabelled_rgb_videos_are_deterministic(tmp_path, kind):
 def test_labelled_rgb_videos_round_robin_classes(tmp_path, kind):
     params, out = tmp_path / "params", tmp_path / "out"
     generate("--gen_param", 2, "--dir_out", params, kind=kind)
-    assert sorted(p.name for p in params.iterdir()) == ["1.npz", "2.npz"]  # <dir_out>/<k>.npz
+    assert sorted(p.name for p in params.glob("*.npz")) == ["1.npz", "2.npz"]  # <dir_out>/<k>.npz
     generate("--samples", 4, "--res", 32, "--dir_in", params, "--dir_out", out, kind=kind)
     per_class = {c: sorted(p.name for p in (out / c).glob("*.mp4")) for c in ("1", "2")}
     assert sorted(sum(per_class.values(), [])) == ["1.mp4", "2.mp4", "3.mp4", "4.mp4"]

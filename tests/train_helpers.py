@@ -8,8 +8,9 @@ import numpy as np
 from generate_helpers import ROOT
 from video_fixtures import write
 
-TINY = ["DATA.EXTENSION", "mp4", "DATA.IMG_SIZE", "32", "DATA.CLIP_LENGTH", "4", "DATA.STRIDE", "2",
-        "DATA.BATCH_SIZE", "8", "DATA.TORCH_N_WORKERS", "0", "MODEL.TSM_BASE", "resnet18"]
+TINY_CLIPS = ["DATA.EXTENSION", "mp4", "DATA.IMG_SIZE", "32", "DATA.CLIP_LENGTH", "4", "DATA.STRIDE", "2",
+              "DATA.BATCH_SIZE", "8", "DATA.TORCH_N_WORKERS", "0"]
+TINY = [*TINY_CLIPS, "MODEL.TSM_BASE", "resnet18"]  # MODEL.TSM_BASE is refused for other MODEL.ARCH: use TINY_CLIPS
 
 
 def make_dataset(root: Path, n_train: int = 8, n_val: int = 3) -> Path:

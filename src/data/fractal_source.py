@@ -12,9 +12,9 @@ import numpy as np
 import torch
 
 from ..synthetic.chaos_torch import default_splats
-from ..synthetic.class_files import ClassFileError
+from ..synthetic.class_files import ClassFileError, find_class_files
 from ..synthetic.fractal import FractalGenerator
-from ..synthetic.fractal_params import load_params
+from ..synthetic.fractal_params import check_kind, load_params
 from ..synthetic.generator import Settings, until_valid
 from .sources import Pick
 from .video_files import DatasetError
@@ -27,16 +27,16 @@ def load_classes(folder: Path) -> tuple[list[dict], dict[str, int]]:
     if not folder.is_dir():
         raise DatasetError(f"DATA.CLASS_PARAMS {folder} is not a folder; create class files with: "
                            f"python generate_synthetic.py --type fractal --gen_param 100 --dir_out {folder}")
-    files = sorted(folder.rglob("*.npz"))
-    if not files:
-        raise DatasetError(f"DATA.CLASS_PARAMS {folder} holds no class files (*.npz); create them with "
-                           "generate_synthetic.py --type fractal --gen_param N")
     try:
+        files = find_class_files(folder)
+        if not files:
+            raise DatasetError(f"DATA.CLASS_PARAMS {folder} holds no class files (*.npz); create them with "
+                               "generate_synthetic.py --type fractal --gen_param N")
         params = [load_params(f) for f in files]
+        for f, p in zip(files, params):
+            check_kind(f, p, img=False)
     except ClassFileError as e:
         raise DatasetError(str(e)) from None
-    if any("weights" in p for p in params):
-        raise DatasetError(f"DATA.CLASS_PARAMS {folder} holds image-mode class files (--img); video classes are needed")
     return params, {f.stem: i for i, f in enumerate(files)}
 
 

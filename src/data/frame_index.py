@@ -6,12 +6,12 @@ recount the ones whose size or modification time changed, so start-up on 100k vi
 import json
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from ..utils.atomic import atomic_path
 from ..utils.progress import progress
-from ..utils.threads import before_workers, single_threaded_worker, usable_cores
+from ..utils.pool import worker_pool
+from ..utils.threads import usable_cores
 from .decode import DecodeError, count_frames
 
 INDEX_NAME = ".frame_counts.json"
@@ -54,8 +54,7 @@ def frame_counts(root: Path, files: list[Path], workers: int | None = None) -> l
     if todo:
         workers = workers or usable_cores()
         paths = [str(files[i]) for i in todo]
-        before_workers()
-        with ProcessPoolExecutor(workers, initializer=single_threaded_worker) as pool:
+        with worker_pool(workers) as pool:
             counts = list(progress(pool.map(_count, paths, chunksize=16), len(paths), unit="video",
                                    desc=f"counting frames in {root}"))
         for i, n in zip(todo, counts):

@@ -7,6 +7,8 @@ from ..utils.atomic import writable_folder
 from ..utils.cli import OneLineParser
 from ..utils.threads import usable_cores
 from ..utils.time_string import parse_time
+from .class_files import find_class_files
+from .fractal_params import check_kind
 from .generators import get_generator
 from .perlin import SIZE as PERLIN_SIZE
 from .variations import IDS
@@ -124,12 +126,14 @@ def _load_classes(args: argparse.Namespace) -> list[Path]:
         return []
     if not args.dir_in.is_dir():
         raise ValueError(f"--dir_in {args.dir_in} is not a directory")
-    classes = sorted(args.dir_in.rglob("*.npz"))
+    classes = find_class_files(args.dir_in)  # raises ClassFileError (a ValueError) on two classes of one name
     if not classes:
         raise ValueError(f"--dir_in {args.dir_in} holds no class files (*.npz); create them with --gen_param")
     generator = get_generator(args.type)
     for path in classes:
-        generator.class_params(path)  # raises ClassFileError (a ValueError) naming the file
+        params = generator.class_params(path)  # raises ClassFileError naming the file
+        if args.type == "fractal":
+            check_kind(path, params, args.img)
     return classes
 
 

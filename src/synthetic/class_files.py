@@ -1,5 +1,6 @@
 """Class parameter files: plain arrays in an .npz, written atomically and read without pickle."""
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -10,9 +11,22 @@ class ClassFileError(ValueError):
     """A class parameter file that cannot be used."""
 
 
-def save_class(path: Path, params: dict) -> None:
+def find_class_files(folder: Path) -> list[Path]:
+    """Class files (*.npz) anywhere below ``folder``, sorted; a class is named by its file's stem, so two files of
+    one name in different subfolders are a ClassFileError (they would silently become one class)."""
+    files = sorted(folder.rglob("*.npz"))
+    seen: dict[str, Path] = {}
+    for f in files:
+        if f.stem in seen:
+            raise ClassFileError(f"class files {seen[f.stem]} and {f} share the name {f.stem!r}, so they would be "
+                                 "one class; rename or remove one")
+        seen[f.stem] = f
+    return files
+
+
+def save_class(path: Path, params: dict, before_rename: Callable[[], None] | None = None) -> None:
     """Write a class file atomically."""
-    with atomic_path(path) as tmp:
+    with atomic_path(path, before_rename) as tmp:
         np.savez(tmp, **params)
 
 

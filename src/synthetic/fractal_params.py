@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .class_files import load_class, require
+from .class_files import ClassFileError, load_class, require
 from .motion import interpolate, linear_ramp, multiplicative_curve, sample_timing
-from .variations import DEFAULT_NONLINEAR
+from .variations import DEFAULT_NONLINEAR, IDS
 
 IMAGES_PER_SAMPLE = 16
 MUTATION_AC = 0.4  # multiplicative strength
@@ -121,9 +121,51 @@ def mutate(rng: np.random.Generator, weights: np.ndarray, ac: float = MUTATION_A
     return out.astype(np.float32)
 
 
+def _shape_problem(params: dict) -> str | None:
+    """What makes ``params`` unusable (shapes, dtypes, non-finite values), or None."""
+    if "weights" in params:
+        w = params["weights"]
+        if w.ndim != 3 or w.shape[0] != IMAGES_PER_SAMPLE or w.shape[1] < 1 or w.shape[2] != 6:
+            return f"weights has shape {w.shape}, expected [{IMAGES_PER_SAMPLE}, maps, 6]"
+        arrays = {"weights": w}
+    else:
+        interp = params["interp"]
+        if interp.ndim != 2 or interp.shape[0] < 2 or interp.shape[1] < 1:
+            return f"interp has shape {interp.shape}, expected [frames >= 2, maps]"
+        n = interp.shape[1]
+        expected = {"angle": (2, n, 2), "sigma": (2, n, 2, 2), "delta": (2, n, 2, 2), "bias": (2, n, 2),
+                    "is_constant": ()}
+        for key, shape in expected.items():
+            if params[key].shape != shape:
+                return f"{key} has shape {params[key].shape}, expected {list(shape)} for {n} maps"
+        arrays = {k: params[k] for k in ("interp", "angle", "sigma", "delta", "bias")}
+    for key, value in arrays.items():
+        if value.dtype.kind not in "fiu":
+            return f"{key} holds {value.dtype} values, expected numbers"
+        if not np.isfinite(value).all():
+            return f"{key} holds NaN or infinite values"
+    return None
+
+
 def load_params(path: Path) -> dict:
-    """Load a fractal class file (video or image kind); raises ClassFileError naming the file."""
+    """Load a fractal class file (video or image kind), checked for shapes, finite values and a known variation;
+    raises ClassFileError naming the file."""
     params = load_class(path, ("var",))
     require(path, params, IMAGE_KEYS if "weights" in params else VIDEO_KEYS)
-    params["var"] = int(params["var"])
+    var = params["var"]
+    if var.shape != () or var.dtype.kind not in "iu" or int(var) not in IDS:
+        raise ClassFileError(f"class file {path}: var {var.tolist()!r} is not a known variation id "
+                             f"{list(IDS)}; regenerate it with --gen_param")
+    problem = _shape_problem(params)
+    if problem:
+        raise ClassFileError(f"class file {path}: {problem}; regenerate it with --gen_param")
+    params["var"] = int(var)
     return params
+
+
+def check_kind(path: Path, params: dict, img: bool) -> None:
+    """Raise ClassFileError unless the class file is of the kind the run makes (images with --img, else videos)."""
+    if img != ("weights" in params):
+        made, wanted = ("--img", "videos") if "weights" in params else ("videos", "--img")
+        raise ClassFileError(f"class file {path} was made for {made}, not {wanted}; sample classes with the same "
+                             "mode (--gen_param with or without --img)")

@@ -1,8 +1,24 @@
-"""Output file names (docs/generators.md) and the scan that lets a re-run resume."""
+"""Output file names (docs/generators.md) and what makes a folder resumable: the run's settings
+(``.generate.json``) and the ledger of outputs this tool finished (``.finished/``).
+
+Every writer process appends the name of each output to its own ledger file (``.finished/<host>-<pid>``) just
+before renaming the output into place, so writers never share a file (SLURM arrays write one folder from many
+hosts) and an output is finished only if it is on disk and in a ledger: a file of a matching name that no writer
+recorded (a zero-byte leftover, someone else's video) is never taken for a finished output.
+"""
+import argparse
+import json
+import os
 import re
 from pathlib import Path
 
+from ..utils.atomic import create_once, host
 from .fractal_params import IMAGES_PER_SAMPLE
+
+SETTINGS_NAME = ".generate.json"
+LEDGER_DIR = ".finished"
+_CONTENT_KEYS = ("type", "seed", "res", "fps", "lib_save", "codec", "preset")
+_FRACTAL_KEYS = ("img", "bs_point", "iter", "iter_b", "iter_skip", "thres_b", "res_b", "var", "linear_motion")
 
 
 def _stem(step: int, tag: int | None) -> str:
@@ -24,18 +40,92 @@ def class_path(dir_out: Path, index: int, tag: int | None) -> Path:
     return dir_out / f"{_stem(index, tag)}.npz"
 
 
-def finished_steps(dir_out: Path, img: bool, gen_param: bool) -> set[int]:
-    """Steps whose outputs are all on disk (complete files only ever appear by rename)."""
+def run_settings(args: argparse.Namespace) -> dict:
+    """The options that decide what the outputs hold (not how many, how fast or where)."""
+    keys = _CONTENT_KEYS + (_FRACTAL_KEYS if args.type == "fractal" else ())
+    settings = {k: getattr(args, k) for k in keys}
+    settings["outputs"] = "class files" if args.gen_param else "images" if args.img else "videos"
+    settings["classes"] = [Path(c).stem if isinstance(c, Path) else c for c in args.classes]
+    return json.loads(json.dumps(settings))  # tuples as lists, as they read back
+
+
+def record_finished(dir_out: Path, path: Path) -> None:
+    """Append ``path`` to this process's ledger (one write of one line, so a kill never leaves half a name)."""
+    ledger = dir_out / LEDGER_DIR / f"{host()}-{os.getpid()}"
+    ledger.parent.mkdir(exist_ok=True)
+    fd = os.open(ledger, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    try:
+        os.write(fd, f"{path.relative_to(dir_out).as_posix()}\n".encode())
+    finally:
+        os.close(fd)
+
+
+def _ledger(dir_out: Path) -> set[str]:
+    names: set[str] = set()
+    for f in (dir_out / LEDGER_DIR).glob("*"):
+        text = f.read_text(errors="replace")
+        names.update(text.split("\n")[:-1])  # a line without its newline was cut short: not recorded
+    return names
+
+
+def _outputs(dir_out: Path, img: bool, gen_param: bool) -> dict[str, int]:
+    """Files named like this run's outputs → their step."""
     if gen_param:
         pattern, files = re.compile(r"(\d+)(?:-\d+)?\.npz"), dir_out.glob("*.npz")
     elif img:
         pattern, files = re.compile(r"(\d+)(?:-\d+)?-\d+\.jpg"), dir_out.rglob("*.jpg")
     else:
         pattern, files = re.compile(r"(\d+)(?:-\d+)?\.mp4"), dir_out.rglob("*.mp4")
-    counts: dict[int, int] = {}
+    found = {}
     for f in files:
         m = pattern.fullmatch(f.name)
         if m:
-            counts[int(m.group(1))] = counts.get(int(m.group(1)), 0) + 1
+            found[f.relative_to(dir_out).as_posix()] = int(m.group(1))
+    return found
+
+
+def scan(dir_out: Path, img: bool, gen_param: bool) -> tuple[set[int], list[str]]:
+    """Steps whose outputs are all finished, and files named like outputs that no writer of this tool finished."""
+    outputs = _outputs(dir_out, img, gen_param)
+    recorded = _ledger(dir_out)  # read after listing: an output renamed before the listing is already recorded
+    counts: dict[int, int] = {}
+    for name, step in outputs.items():
+        if name in recorded:
+            counts[step] = counts.get(step, 0) + 1
     need = IMAGES_PER_SAMPLE if img and not gen_param else 1
-    return {step for step, n in counts.items() if n >= need}
+    return {step for step, n in counts.items() if n >= need}, sorted(set(outputs) - recorded)
+
+
+def claim_folder(args: argparse.Namespace) -> None:
+    """Make --dir_out this run's, or raise ValueError before anything is written: a folder of another run's
+    settings, or holding files named like outputs that this tool did not finish, is refused."""
+    dir_out, settings = args.dir_out, run_settings(args)
+    saved_path = dir_out / SETTINGS_NAME
+    if saved_path.is_file():
+        _check_same(saved_path, settings)
+    if dir_out.is_dir():
+        foreign = scan(dir_out, args.img, bool(args.gen_param))[1]
+        if foreign:
+            raise ValueError(f"--dir_out {dir_out} holds {len(foreign)} file(s) named like outputs that "
+                             f"generate_synthetic.py did not write (e.g. {foreign[0]}); choose an empty --dir_out")
+    dir_out.mkdir(parents=True, exist_ok=True)
+    if not create_once(saved_path, json.dumps(settings, indent=1) + "\n"):
+        _check_same(saved_path, settings)  # another shard created it meanwhile
+
+
+def _check_same(saved_path: Path, settings: dict) -> None:
+    try:
+        saved = json.loads(saved_path.read_text())
+    except (OSError, ValueError):
+        raise ValueError(f"{saved_path} is unreadable, so the outputs beside it cannot be resumed; choose an "
+                         "empty --dir_out") from None
+    differ = [k for k in sorted(set(saved) | set(settings)) if saved.get(k) != settings.get(k)]
+    if differ:
+        what = ", ".join(f"{k} {_short(saved.get(k))} (now {_short(settings.get(k))})" for k in differ[:4])
+        raise ValueError(f"--dir_out {saved_path.parent} holds a run made with other settings: {what}; rerun with "
+                         "those settings to resume it, or choose another --dir_out")
+
+
+def _short(value) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 40 else text[:37] + "..."

@@ -3,7 +3,7 @@ import argparse
 import itertools
 import math
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,13 +11,13 @@ import numpy as np
 
 from ..utils.atomic import remove_stale_temps
 from ..utils.progress import progress
-from ..utils.threads import before_workers, single_threaded_worker
+from ..utils.pool import worker_pool
 from ..utils.time_string import format_hms
 from .class_files import save_class
 from .fractal_params import IMAGES_PER_SAMPLE
 from .generator import Settings, until_valid
 from .generators import get_generator
-from .outputs import class_path, finished_steps, image_paths, video_path
+from .outputs import class_path, claim_folder, image_paths, record_finished, scan, video_path
 from .preview import write_contact_sheet
 from .video_writer import write_image, write_video
 
@@ -52,10 +52,11 @@ def make_output(args: argparse.Namespace, step: int, ref) -> Result:
     if args.img:
         paths = image_paths(args.dir_out, step, sample.tag, label)
         for path, image in zip(paths, sample.frames):
-            write_image(path, image)
+            write_image(path, image, finished(args.dir_out, path))
     else:
         paths = [video_path(args.dir_out, step, sample.tag, label)]
-        write_video(paths[0], sample.frames, args.fps, args.lib_save, args.codec, args.preset)
+        write_video(paths[0], sample.frames, args.fps, args.lib_save, args.codec, args.preset,
+                    finished(args.dir_out, paths[0]))
     return Result(step, paths, rejected)
 
 
@@ -64,8 +65,13 @@ def make_class(args: argparse.Namespace, index: int) -> Result:
     gen, rng = get_generator(args.type), sample_rng(args, index)
     (params, tag), rejected = until_valid(lambda: gen.sample_class(Settings.from_args(args), rng))
     path = class_path(args.dir_out, index, tag)
-    save_class(path, params)
+    save_class(path, params, finished(args.dir_out, path))
     return Result(index, [path], rejected)
+
+
+def finished(dir_out: Path, path: Path):
+    """What the writer calls once ``path``'s temp is complete, before renaming it into place."""
+    return lambda: record_finished(dir_out, path)
 
 
 def _task(args: argparse.Namespace, step: int, ref) -> Result:
@@ -156,11 +162,11 @@ def _steps(args: argparse.Namespace, skip: set[int]):
 
 def run(args: argparse.Namespace) -> None:
     """Produce every missing output (complete files of an earlier run are kept), then write the preview."""
+    claim_folder(args)
     print_args(args)
-    args.dir_out.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(args.dir_out)
     order = class_order(args)
-    skip = finished_steps(args.dir_out, args.img, bool(args.gen_param))
+    skip = scan(args.dir_out, args.img, bool(args.gen_param))[0]
     todo, total = _steps(args, skip)
     last = _last_step(args)
     progress = Progress(args, total, len([s for s in skip if in_shard(args, s) and (last is None or s <= last)]))
@@ -180,8 +186,7 @@ def run(args: argparse.Namespace) -> None:
                 break
             on_result(_task(args, *job(step)))
     else:
-        before_workers()
-        with ProcessPoolExecutor(args.workers, initializer=single_threaded_worker) as pool:
+        with worker_pool(args.workers) as pool:
             pending = set()
             for step in todo:
                 if time.time() >= deadline:

@@ -3,6 +3,7 @@ import errno
 import os
 import subprocess
 from pathlib import Path
+from typing import Callable
 
 import cv2
 import ffmpeg
@@ -41,12 +42,12 @@ def ffmpeg_failure(path: Path, stderr: bytes) -> OSError:
 
 
 def write_video(path: Path, frames: np.ndarray, fps: int, lib: str = "ffmpeg", codec: str = "libx264",
-                preset: str = "medium") -> None:
+                preset: str = "medium", before_rename: Callable[[], None] | None = None) -> None:
     """Write [F, H, W] (gray) or [F, H, W, 3] (RGB) frames as a video file at ``path``."""
     frames = to_uint8(frames)
     n_frames, height, width = frames.shape[:3]
     colour = frames.ndim == 4
-    with atomic_path(path) as tmp:
+    with atomic_path(path, before_rename) as tmp:
         if lib == "ffmpeg":
             if height % 2 or width % 2:
                 raise ValueError(f"ffmpeg needs even frame sizes, got {width}x{height}")
@@ -61,9 +62,9 @@ def write_video(path: Path, frames: np.ndarray, fps: int, lib: str = "ffmpeg", c
             writer.release()
 
 
-def write_image(path: Path, image: np.ndarray) -> None:
+def write_image(path: Path, image: np.ndarray, before_rename: Callable[[], None] | None = None) -> None:
     """8-bit grayscale JPEG."""
-    with atomic_path(path) as tmp:
+    with atomic_path(path, before_rename) as tmp:
         if not cv2.imwrite(str(tmp), to_uint8(image), [cv2.IMWRITE_JPEG_QUALITY, 95]):
             raise OSError(errno.EIO, "OpenCV could not write the image", str(path))
 

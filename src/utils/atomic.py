@@ -12,6 +12,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable
 
 TEMP_MARK = ".partial-"
 FOREIGN_TEMP_AGE = 24 * 3600  # seconds: a temp of another host (or of no known writer) older than this is stale
@@ -29,9 +30,9 @@ def host() -> str:
 
 
 @contextmanager
-def atomic_path(path: Path):
+def atomic_path(path: Path, before_rename: Callable[[], None] | None = None):
     """Yield a temp path next to ``path``, named after its writer; rename it onto ``path`` only if the block
-    succeeds."""
+    succeeds, calling ``before_rename`` (if given) once the temp is complete."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}{TEMP_MARK}{host()}-{os.getpid()}-",
                                 suffix=path.suffix)
@@ -40,6 +41,8 @@ def atomic_path(path: Path):
     try:
         yield tmp
         os.chmod(tmp, 0o666 & ~_umask())
+        if before_rename is not None:
+            before_rename()
         os.replace(tmp, path)
     except OSError as e:  # name the file the user asked for, not a temp name or nothing
         if e.filename is None or str(e.filename) == str(tmp):
@@ -47,6 +50,24 @@ def atomic_path(path: Path):
         raise
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def create_once(path: Path, text: str) -> bool:
+    """Write ``text`` to ``path`` unless it exists, atomically even against another process doing the same: True
+    if this call created it."""
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}{TEMP_MARK}{host()}-{os.getpid()}-",
+                                suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.chmod(name, 0o666 & ~_umask())
+        try:
+            os.link(name, path)  # fails if ``path`` exists, where a rename would replace it
+        except FileExistsError:
+            return False
+        return True
+    finally:
+        os.unlink(name)
 
 
 def atomic_link(source: Path, path: Path) -> None:
