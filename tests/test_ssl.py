@@ -142,3 +142,41 @@ def test_queue_length_must_be_a_multiple_of_the_batch(data, tmp_path):
     assert [line for line in done.stderr.splitlines() if "error" in line] == [
         "train_ssl.py: error: MOCO.K (100) must be a multiple of the batch size (8 = DATA.BATCH_SIZE x 1 processes)"]
     assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_simclr_accuracy_counts_both_views_of_every_pair():
+    """B = 2 pairs → 4 rows of 3 logits. Rows 0, 1 and 3 rank their positive first; row 2 ranks it last but
+    within the top 5 (only 3 columns): top-1 = 3 of 4 rows, top-5 = 4 of 4, never above 100 %."""
+    targets = simclr_targets(2)  # [1, 2, 0, 1]
+    logits = torch.tensor([[0.1, 0.9, 0.0], [0.0, 0.2, 0.8], [0.1, 0.5, 0.9], [0.3, 0.7, 0.1]])
+    _, hits = ssl_loss("simclr", logits, targets)
+    assert {k: (int(h), n) for k, (h, n) in hits.items()} == {"acc1": (3, 4), "acc5": (4, 4)}
+
+
+def test_moco_accuracy_counts_one_row_per_query():
+    """The positive is column 0 of [B, 1 + K]; 1 of 2 queries ranks it first."""
+    logits = torch.tensor([[0.9] + [0.1] * 6, [0.1, 0.9, 0.8, 0.7, 0.6, 0.5, 0.0]])
+    _, hits = ssl_loss("moco", logits, torch.zeros(2, dtype=torch.long))
+    assert {k: (int(h), n) for k, (h, n) in hits.items()} == {"acc1": (1, 2), "acc5": (1, 2)}
+
+
+def test_the_epoch_accuracy_is_hits_over_rows():
+    """What train_epoch logs: 100 · Σ hits / Σ rows, for rows that are not the batch size (SimCLR: 2B)."""
+    from types import SimpleNamespace
+
+    from src.train.loop import train_epoch
+    model = nn.Linear(1, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.0)
+
+    class Batches(list):
+        def set_epoch(self, epoch):
+            pass
+    s = SimpleNamespace(cfg=SimpleNamespace(SEED=0, TRAIN=SimpleNamespace(CLIP_GRAD=0)),
+                        plan=SimpleNamespace(steps_per_epoch=2), model=model, optimizer=opt,
+                        scheduler=torch.optim.lr_scheduler.LambdaLR(opt, lambda _: 1.0),
+                        scaler=torch.amp.GradScaler("cpu", enabled=False),
+                        rt=SimpleNamespace(device=torch.device("cpu"), rank=0, world=1, main=True))
+    loss = lambda: model(torch.ones(1)).sum() * 0 + 2.0  # noqa: E731 - a constant loss with a graph
+    steps = iter([(loss(), 4, {"acc1": (torch.tensor(7), 8)}), (loss(), 4, {"acc1": (torch.tensor(8), 8)})])
+    stats = train_epoch(s, Batches([0, 1]), lambda batch, step: next(steps), epoch=0)
+    assert stats == {"loss": 2.0, "acc1": 100 * 15 / 16}

@@ -100,4 +100,4 @@ def test_validation_averages_softmax_per_video():
     assert ids.tolist() == [7, 9]
     expected = (logits[0].softmax(0) + logits[1].softmax(0)) / 2
     assert torch.allclose(probs[0], expected) and probs[0].argmax() == 0
-    assert topk_correct(probs, torch.tensor([1, 2]), ks=(1, 2)) == [1, 2]  # video 7: class 1 is second
+    assert topk_correct(probs, torch.tensor([1, 2]), ks=(1, 2)).tolist() == [1, 2]  # video 7: class 1 is second

@@ -17,18 +17,21 @@ from ..transform.contrastive import ContrastiveTransform
 from ..transform.inner import TrainCrop
 from .engine import TaskData
 from .init_weights import encoder_factory
+from .loop import Hits
 from .metrics import topk_correct
 from .plan import Plan
 from .runtime import Runtime
 from .supervised import clip_spec, curriculum_steps, render_device
 
 
-def ssl_loss(scheme: str, outputs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, dict[str, int]]:
-    """Loss and, for MoCo and SimCLR, top-1/top-5 hits of the instance discrimination."""
+def ssl_loss(scheme: str, outputs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, Hits]:
+    """Loss and, for MoCo and SimCLR, top-1/top-5 hits of the instance discrimination, counted over the rows of
+    the logits (SimCLR has two per clip pair, one per view)."""
     if scheme == "byol":
         return byol_loss(outputs, targets), {}
     acc1, acc5 = topk_correct(outputs.detach().float(), targets)
-    return nnf.cross_entropy(outputs.float(), targets), {"acc1": acc1, "acc5": acc5}
+    rows = len(targets)
+    return nnf.cross_entropy(outputs.float(), targets), {"acc1": (acc1, rows), "acc5": (acc5, rows)}
 
 
 def contrastive_pairs(cfg: CfgNode) -> tuple[ContrastivePairs, str]:

@@ -12,12 +12,14 @@ from yacs.config import CfgNode
 from . import checkpoint
 from ..utils.progress import progress
 from .logs import Metrics
-from .metrics import Mean
 from .plan import Plan
 from .runtime import Runtime, all_ranks, any_rank, all_reduce_sum
 
-# step_fn(batch, step) -> (loss, batch size, {name: number of hits})
-StepFn = Callable[[tuple, int], tuple[torch.Tensor, int, dict[str, int]]]
+# {name: (hits, rows)}: how many of ``rows`` predictions were right (a device tensor: counting never syncs)
+Hits = dict[str, tuple[torch.Tensor, int]]
+# step_fn(batch, step) -> (loss, batch size, hits)
+StepFn = Callable[[tuple, int], tuple[torch.Tensor, int, Hits]]
+POSTFIX_EVERY = 20  # steps between progress-bar loss updates (each reads the loss back from the device)
 
 
 @dataclass
@@ -55,7 +57,9 @@ def train_epoch(s: Session, batches, step_fn: StepFn, epoch: int) -> dict[str, f
     model.train()
     batches.set_epoch(epoch)
     torch.manual_seed(cfg.SEED * 1_000_003 + epoch * 1009 + s.rt.rank)  # augmentation randomness of this epoch
-    loss_mean, hits, seen = Mean(), {}, 0
+    loss_sum, seen = torch.zeros((), dtype=torch.float64, device=s.rt.device), 0
+    hits: dict[str, torch.Tensor] = {}
+    rows: dict[str, int] = {}
     bar = progress(batches, steps_per_epoch, desc=f"epoch {epoch}", disable=not s.rt.main, leave=False)
     for i, batch in enumerate(bar):
         if not all_ranks(batch is not None, s.rt):  # a batch whose every video failed, on any rank
@@ -70,15 +74,17 @@ def train_epoch(s: Session, batches, step_fn: StepFn, epoch: int) -> dict[str, f
         s.scaler.step(s.optimizer)
         s.scaler.update()
         s.scheduler.step()
-        loss_mean.add(loss.item(), n)
+        loss_sum += loss.detach().double() * n
         seen += n
-        for k, v in batch_hits.items():
-            hits[k] = hits.get(k, 0) + v
-        bar.set_postfix(loss=f"{loss_mean.value:.4f}", lr=f"{s.optimizer.param_groups[0]['lr']:.2e}")
+        for k, (h, r) in batch_hits.items():
+            hits[k], rows[k] = hits.get(k, 0) + h, rows.get(k, 0) + r
+        if s.rt.main and i % POSTFIX_EVERY == 0:
+            bar.set_postfix(loss=f"{loss_sum.item() / seen:.4f}", lr=f"{s.optimizer.param_groups[0]['lr']:.2e}")
     keys = sorted(hits)
-    totals = all_reduce_sum([loss_mean.total, float(seen)] + [float(hits[k]) for k in keys], s.rt)
+    totals = all_reduce_sum([loss_sum.item(), float(seen)] + [v for k in keys for v in (float(hits[k]), rows[k])],
+                            s.rt)
     out = {"loss": totals[0] / max(1, totals[1])}
-    out.update({k: 100 * v / max(1, totals[1]) for k, v in zip(keys, totals[2:])})
+    out.update({k: 100 * h / max(1, r) for k, h, r in zip(keys, totals[2::2], totals[3::2])})
     return out
 
 

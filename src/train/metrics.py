@@ -2,11 +2,12 @@
 import torch
 
 
-def topk_correct(logits: torch.Tensor, labels: torch.Tensor, ks: tuple[int, ...] = (1, 5)) -> list[int]:
-    """How many rows have their label among the k highest scores, for each k (k capped at the class count)."""
+def topk_correct(logits: torch.Tensor, labels: torch.Tensor, ks: tuple[int, ...] = (1, 5)) -> torch.Tensor:
+    """How many rows have their label among the k highest scores, for each k (k capped at the class count): a
+    tensor [len(ks)] on the logits' device, so counting never waits for the device."""
     top = logits.topk(min(max(ks), logits.shape[1]), dim=1).indices
-    hit = top == labels[:, None]
-    return [int(hit[:, :k].any(dim=1).sum()) for k in ks]
+    hit = (top == labels[:, None]).cumsum(dim=1).clamp_(max=1)  # column j: label among the j+1 highest
+    return hit[:, [min(k, top.shape[1]) - 1 for k in ks]].sum(dim=0)
 
 
 def video_probabilities(logits: torch.Tensor, video_ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -17,17 +18,3 @@ def video_probabilities(logits: torch.Tensor, video_ids: torch.Tensor) -> tuple[
     sums = torch.zeros(len(ids), probs.shape[1], device=probs.device).index_add_(0, groups, probs)
     return sums / counts.to(probs.device)[:, None], ids
 
-
-class Mean:
-    """Running mean weighted by counts."""
-
-    def __init__(self):
-        self.total, self.count = 0.0, 0
-
-    def add(self, value: float, n: int = 1) -> None:
-        self.total += value * n
-        self.count += n
-
-    @property
-    def value(self) -> float:
-        return self.total / max(1, self.count)
