@@ -39,7 +39,8 @@ def stages(train, n: int = 60) -> None:
     for i in range(n):
         k = i % len(train)
         t0 = time.perf_counter()
-        frames = read_frames(train.files[k], random_clip(train.counts[k], 8, 2, rng).tolist())
+        videos = train.source
+        frames = read_frames(videos.files[k], random_clip(videos.counts[k], 8, 2, rng).tolist())
         t1 = time.perf_counter()
         train.transform(torch.from_numpy(frames).permute(3, 0, 1, 2))
         t_decode, t_crop = t_decode + t1 - t0, t_crop + time.perf_counter() - t1

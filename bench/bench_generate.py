@@ -15,7 +15,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 
 from src.synthetic.args import TYPES, build_parser, validate
-from src.synthetic.generator import Degenerate
+from src.synthetic.generator import Degenerate, Settings
 from src.synthetic.generators import get_generator
 from src.synthetic.video_writer import write_video
 
@@ -28,18 +28,18 @@ def stages(kind: str, n: int, codec: str, preset: str) -> None:
     """Sampling + rendering, then encoding, timed separately in this process."""
     with tempfile.TemporaryDirectory() as tmp:
         args = validate(build_parser().parse_args(["--type", kind, "--samples", "1", "--dir_out", tmp]))
-        gen = get_generator(kind)
+        settings, gen = Settings.from_args(args), get_generator(kind)
         labels = gen.fixed_classes()
         draw = (lambda r: gen.class_params(labels[r.integers(len(labels))])) if labels else (lambda r: None)
         rng = np.random.default_rng(0)
-        gen.render(args, rng, draw(rng))  # load the compiled kernels
+        gen.render(settings, rng, draw(rng))  # load the compiled kernels
         t_render = t_encode = 0.0
         done = 0
         for i in range(n):
             rng = np.random.default_rng(i)
             t0 = time.perf_counter()
             try:
-                frames = gen.render(args, rng, draw(rng)).frames
+                frames = gen.render(settings, rng, draw(rng)).frames
             except Degenerate:
                 continue
             t1 = time.perf_counter()
