@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from ..synthetic.chaos_torch import default_splats
+from ..synthetic.chaos_game import compile_kernels
 from ..synthetic.class_files import ClassFileError, find_class_files
 from ..synthetic.fractal import FractalGenerator
 from ..synthetic.fractal_params import check_kind, load_params
@@ -49,6 +50,7 @@ class FractalSource:
     def __init__(self, n: int, settings: Settings, classes: list[dict] | None = None, seed: int = 0,
                  fixed: bool = False):
         self.n, self.settings, self.classes, self.seed, self.fixed = n, settings, classes, seed, fixed
+        compile_kernels()  # here, before the loader's workers start, not once in each of them
         self.labels = [i % len(classes) if classes else i for i in range(n)]
 
     def __len__(self) -> int:

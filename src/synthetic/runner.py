@@ -13,6 +13,7 @@ from ..utils.atomic import remove_stale_temps
 from ..utils.progress import progress
 from ..utils.pool import worker_pool
 from ..utils.time_string import format_hms
+from .chaos_game import compile_kernels
 from .class_files import save_class
 from .fractal_params import IMAGES_PER_SAMPLE
 from .generator import Settings, until_valid
@@ -180,6 +181,8 @@ def run(args: argparse.Namespace) -> None:
         if progress.made % args.print_every == 0:
             progress.bar.write(progress.status())
 
+    if args.type == "fractal":
+        compile_kernels()
     if args.workers == 1:
         for step in todo:
             if time.time() >= deadline:
