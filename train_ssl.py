@@ -13,10 +13,10 @@ RESUME_HINT = "resume with --opts MODEL.RESUME <TRAIN.OUTPUT>/ckpt_last.pth"
 
 def main(argv: list[str] | None = None) -> int:
     def body() -> None:
-        cfg, _ = load(argv, "contrastive", "Self-supervised pre-training (MoCo, BYOL, SimCLR).")
+        cfg, args = load(argv, "contrastive", "Self-supervised pre-training (MoCo, BYOL, SimCLR).")
         from src.train.contrastive import ContrastiveTask
         from src.train.engine import run
-        run(cfg, ContrastiveTask())
+        run(cfg, ContrastiveTask(), args.changes)
     return run_cli("train_ssl.py", body, RESUME_HINT)
 
 

@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {preview_augmentations(cfg, args.preview_aug)}")
         else:
             from src.train.engine import run
-            run(cfg, SupervisedTask())
+            run(cfg, SupervisedTask(), args.changes)
     return run_cli("train_sup.py", body, RESUME_HINT)
 
 

@@ -52,7 +52,7 @@ def test_frame_counts_are_cached_and_refreshed_when_a_file_changes(tmp_path, mon
 
     counted = []
     monkeypatch.setattr(index_module, "_count", lambda p: counted.append(p) or 99)
-    monkeypatch.setattr(index_module, "ProcessPoolExecutor", _InProcess)
+    monkeypatch.setattr(index_module, "worker_pool", _InProcess)
     assert frame_counts(tmp_path, files, workers=1) == [5, 6, 7, 0]
     assert counted == []  # nothing decoded the second time
     write(files[1], ramp_frames(12), "h264")  # the file changes: only it is recounted
@@ -61,9 +61,9 @@ def test_frame_counts_are_cached_and_refreshed_when_a_file_changes(tmp_path, mon
 
 
 class _InProcess:
-    """ProcessPoolExecutor stand-in that runs in this process, so a monkeypatched counter is seen."""
+    """``worker_pool`` stand-in that runs in this process, so a monkeypatched counter is seen."""
 
-    def __init__(self, workers, initializer=None):
+    def __init__(self, workers):
         pass
 
     def __enter__(self):

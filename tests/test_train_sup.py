@@ -120,4 +120,5 @@ def test_preview_of_augmented_clips(data, tmp_path):
                       "AUG.TYPE_MIXUP", "back", "AUG.PROB_SCALE", 1.0, args=("--preview-aug", "2"))
     assert done.returncode == 0, done.stderr[-1000:]
     sheet = cv2.imread(str(tmp_path / "augment_preview.png"))
-    assert sheet.shape == (2 * 3 * 32, 4 * 32, 3)  # 2 clips x (loaded, step 0, curriculum end) rows, 4 frames
+    rows, columns = 2 * 3, 4  # 2 clips x (loaded, step 0, curriculum end), 4 frames, zoomed 3x to 96 px
+    assert sheet.shape[0] > rows * 96 and sheet.shape[1] > columns * 96

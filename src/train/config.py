@@ -6,6 +6,7 @@ from it (batch-scaled learning rates, the time limit in seconds, ...) live in ``
 """
 import argparse
 import math
+import sys
 from pathlib import Path
 
 import yaml
@@ -208,22 +209,9 @@ def check(cfg: CfgNode, task: str) -> None:
             hint = {"DATA.RENDER_DEVICE": " (cpu: numba in the loader workers; cuda: the torch renderer on the "
                                           "training GPU; torch-cpu: the same on the CPU)"}.get(key, "")
             raise UserError(f"{key} {value!r} is not one of {', '.join(allowed)}{hint}")
-    from ..models.registry import MODELS, input_problem
-    if cfg.MODEL.ARCH not in MODELS:
-        raise UserError(f"MODEL.ARCH {cfg.MODEL.ARCH!r} is not one of {', '.join(MODELS)}")
-    problem = input_problem(cfg.MODEL.ARCH, cfg.DATA.CLIP_LENGTH, cfg.DATA.IMG_SIZE, base=cfg.MODEL.TSM_BASE,
-                            x3d_size=cfg.MODEL.X3D_SIZE)
-    if problem:
-        raise UserError(f"MODEL.ARCH {cfg.MODEL.ARCH} cannot take clips of {cfg.DATA.CLIP_LENGTH} frames of "
-                        f"{cfg.DATA.IMG_SIZE} px: it needs {problem}; set DATA.CLIP_LENGTH / DATA.IMG_SIZE")
     if cfg.DATA.RENDER_DEVICE != "cpu" and cfg.DATA.SOURCE != "fractal":
         raise UserError(f"DATA.RENDER_DEVICE {cfg.DATA.RENDER_DEVICE} renders fractal clips; it needs "
                         "DATA.SOURCE fractal")
-    if cfg.DATA.RENDER_DEVICE == "cuda":
-        import torch
-        if not torch.cuda.is_available():
-            raise UserError("DATA.RENDER_DEVICE cuda needs a CUDA GPU and none is visible; use DATA.RENDER_DEVICE "
-                            "cpu (or torch-cpu to check the GPU path on the CPU)")
     if cfg.TRAIN.EPOCH_START >= cfg.TRAIN.EPOCHS:
         raise UserError(f"TRAIN.EPOCH_START {cfg.TRAIN.EPOCH_START} leaves nothing to train "
                         f"(TRAIN.EPOCHS {cfg.TRAIN.EPOCHS}); raise TRAIN.EPOCHS")
@@ -240,6 +228,38 @@ def check(cfg: CfgNode, task: str) -> None:
     if not writable_folder(Path(cfg.TRAIN.OUTPUT)):
         raise UserError(f"TRAIN.OUTPUT {cfg.TRAIN.OUTPUT} is not writable (read-only or no permission); "
                         "choose another folder")
+    check_dataset_folder(cfg, task)
+
+
+def check_dataset_folder(cfg: CfgNode, task: str) -> None:
+    """DATA.DATASET is set and its folders exist (before PyTorch loads and the videos are counted)."""
+    if cfg.DATA.SOURCE != "files":
+        return
+    if cfg.DATA.DATASET == PLACEHOLDER:
+        raise UserError("DATA.DATASET is not set; give the dataset folder under DATA.ROOT, e.g. --opts "
+                        "DATA.DATASET sup-fractal (or render clips with DATA.SOURCE fractal)")
+    folder = Path(cfg.DATA.ROOT) / cfg.DATA.DATASET
+    for sub in ("",) if task == "contrastive" else ("train", "val"):
+        if not (folder / sub).is_dir():
+            raise UserError(f"dataset folder {folder / sub} does not exist; prepare it with: python prepare_data.py "
+                            f"--dataset {cfg.DATA.DATASET} --root {cfg.DATA.ROOT}")
+
+
+def check_model_input(cfg: CfgNode) -> None:
+    """The model can take the configured clips, and a GPU asked for is there (these load PyTorch)."""
+    from ..models.registry import MODELS, input_problem
+    if cfg.MODEL.ARCH not in MODELS:
+        raise UserError(f"MODEL.ARCH {cfg.MODEL.ARCH!r} is not one of {', '.join(MODELS)}")
+    problem = input_problem(cfg.MODEL.ARCH, cfg.DATA.CLIP_LENGTH, cfg.DATA.IMG_SIZE, base=cfg.MODEL.TSM_BASE,
+                            x3d_size=cfg.MODEL.X3D_SIZE)
+    if problem:
+        raise UserError(f"MODEL.ARCH {cfg.MODEL.ARCH} cannot take clips of {cfg.DATA.CLIP_LENGTH} frames of "
+                        f"{cfg.DATA.IMG_SIZE} px: it needs {problem}; set DATA.CLIP_LENGTH / DATA.IMG_SIZE")
+    if cfg.DATA.RENDER_DEVICE == "cuda":
+        import torch
+        if not torch.cuda.is_available():
+            raise UserError("DATA.RENDER_DEVICE cuda needs a CUDA GPU and none is visible; use DATA.RENDER_DEVICE "
+                            "cpu (or torch-cpu to check the GPU path on the CPU)")
 
 
 def check_every_key_read(cfg: CfgNode, task: str, opts_keys: set[str]) -> None:
@@ -288,18 +308,36 @@ def merge(cfg_files: list[Path], device: int | None, opts: list[str]) -> CfgNode
     return cfg
 
 
-def changed_keys(cfg: CfgNode) -> dict[str, object]:
-    """The keys whose values differ from the defaults (what a run's log shows)."""
-    base = dict(_flatten(defaults()))
-    return {k: v for k, v in _flatten(cfg) if base.get(k) != v}
+def changed_keys(cfg: CfgNode, base: CfgNode | None = None) -> dict[str, object]:
+    """The keys whose values differ from ``base`` (the defaults when None)."""
+    base_values = dict(_flatten(defaults() if base is None else base))
+    return {k: v for k, v in _flatten(cfg) if base_values.get(k) != v}
+
+
+def describe_changes(cfg_files: list[Path], cfg: CfgNode) -> str:
+    """What the user changed, for the log: each key given on the command line, and how many each YAML set."""
+    from_files, parts = defaults(), []
+    for path in cfg_files:
+        before = from_files.clone()
+        merge_file(from_files, path)
+        parts.append(f"{len(changed_keys(from_files, before))} keys by {path}")
+    given = changed_keys(cfg, from_files)
+    if given:
+        parts.insert(0, "on the command line " + ", ".join(f"{k} {v}" for k, v in given.items()))
+    return "; ".join(parts) or "nothing"
 
 
 def load(argv: list[str] | None, task: str, description: str,
          preview: bool = False) -> tuple[CfgNode, argparse.Namespace]:
+    """Parse, merge and check the configuration; prints a first line once the checks that need no PyTorch pass.
+    ``args.changes`` says what the user changed (for the log)."""
     args = build_parser(description, preview).parse_args(argv)
     cfg = merge(args.cfg, args.device, args.opts)
     check(cfg, task)
     if task in ("supervised", "contrastive"):
         check_every_key_read(cfg, task, set(args.opts[::2]))
+    print(f"{Path(sys.argv[0]).name}: configuration checked; loading PyTorch and the data", flush=True)
+    check_model_input(cfg)
+    args.changes = describe_changes(args.cfg, cfg)
     cfg.freeze()
     return cfg, args

@@ -16,8 +16,7 @@ from yacs.config import CfgNode
 from ..data.loaders import Batches
 from ..models.registry import describe, memory_format_of
 from . import checkpoint, optim
-from .config import changed_keys
-from .init_weights import variant
+from .init_weights import check_architecture, variant
 from .logs import make_logger
 from .output_folder import claimed_output
 from .loop import Session, StepFn, fit
@@ -44,9 +43,9 @@ class Task(Protocol):
     def evaluator(self, model: nn.Module, rt: Runtime) -> Callable[[], dict] | None: ...
 
 
-def prepare_output(cfg: CfgNode, rt: Runtime, config_name: str = "config.yaml"):
+def prepare_output(cfg: CfgNode, rt: Runtime, changes: str, config_name: str = "config.yaml"):
     """Create TRAIN.OUTPUT (held by this run: ``claimed_output``), clear the temp files of a killed save, open the
-    log, write the configuration."""
+    log, write the configuration; ``changes`` says what the user changed (``config.describe_changes``)."""
     output = Path(cfg.TRAIN.OUTPUT)
     output.mkdir(parents=True, exist_ok=True)
     checkpoint.remove_partial_saves(output)
@@ -55,9 +54,7 @@ def prepare_output(cfg: CfgNode, rt: Runtime, config_name: str = "config.yaml"):
     logger.info(rt.threads)
     if rt.main:
         (output / config_name).write_text(cfg.dump())
-        changed = changed_keys(cfg)
-        logger.info(f"configuration in {output / config_name}; changed from the defaults: "
-                    + (", ".join(f"{k} {v}" for k, v in changed.items()) or "nothing"))
+        logger.info(f"configuration in {output / config_name}; changed from the defaults: {changes}")
     return logger
 
 
@@ -97,20 +94,24 @@ def read_resume(cfg: CfgNode, task: Task) -> tuple[dict | None, dict]:
         script = "train_sup.py" if meta["task"] == "supervised" else "train_ssl.py"
         raise checkpoint.CheckpointError(f"MODEL.RESUME {cfg.MODEL.RESUME} is a {meta['task']} checkpoint; "
                                          f"resume it with {script}")
+    check_architecture(meta, cfg, f"MODEL.RESUME {cfg.MODEL.RESUME}")
+    if int(state["epoch"]) + 1 >= cfg.TRAIN.EPOCHS:
+        raise checkpoint.CheckpointError(f"MODEL.RESUME {cfg.MODEL.RESUME} finished epoch {state['epoch']}, the "
+                                         f"last of TRAIN.EPOCHS {cfg.TRAIN.EPOCHS}; raise TRAIN.EPOCHS to train further")
     return state, meta
 
 
-def run(cfg: CfgNode, task: Task) -> None:
+def run(cfg: CfgNode, task: Task, changes: str) -> None:
     rt = setup(cfg)
     with claimed_output(cfg, rt):
-        _run(cfg, task, rt)
+        _run(cfg, task, rt, changes)
 
 
-def _run(cfg: CfgNode, task: Task, rt: Runtime) -> None:
+def _run(cfg: CfgNode, task: Task, rt: Runtime, changes: str) -> None:
     plan = derive(cfg)
+    resume_state, stored = read_resume(cfg, task)  # before the data: a wrong checkpoint is said at once
     data = task.data(cfg, rt)
     plan.n_classes, plan.steps_per_epoch = len(data.class_names), len(data.train)
-    resume_state, stored = read_resume(cfg, task)
     if resume_state is not None:
         checkpoint.check_classes(stored, data.class_names, f"MODEL.RESUME {cfg.MODEL.RESUME}", "resume it")
     model, init_note = task.model(cfg, plan)
@@ -118,13 +119,9 @@ def _run(cfg: CfgNode, task: Task, rt: Runtime) -> None:
         checkpoint.load_weights(model, resume_state["model"], f"MODEL.RESUME {cfg.MODEL.RESUME}",
                                 f"it holds a {describe(stored['arch'], stored['base'])}")
         plan.start_epoch = int(resume_state["epoch"]) + 1
-        if plan.start_epoch >= cfg.TRAIN.EPOCHS:
-            raise checkpoint.CheckpointError(f"MODEL.RESUME {cfg.MODEL.RESUME} finished epoch "
-                                             f"{resume_state['epoch']}, the last of TRAIN.EPOCHS {cfg.TRAIN.EPOCHS}; "
-                                             "raise TRAIN.EPOCHS to train further")
 
-    logger = prepare_output(cfg, rt)  # only now: the data, the checkpoints and the model are known to be usable
-    for line in data.notes + plan.notes(cfg) + [init_note]:
+    logger = prepare_output(cfg, rt, changes)  # only now: the data, the checkpoints and the model are usable
+    for line in data.notes + plan.notes(cfg) + ([] if resume_state is not None else [init_note]):
         logger.info(line)
     logger.info(f"{describe(cfg.MODEL.ARCH, variant(cfg))} ({task.name}): "
                 f"{sum(p.numel() for p in model.parameters() if p.requires_grad):,} trainable parameters")

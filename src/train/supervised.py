@@ -16,6 +16,7 @@ from ..transform.inner import TrainCrop, ValResizeCrop
 from ..transform.mixup import BackgroundMixup
 from ..transform.outer import OuterConfig, OuterTransform
 from ..utils.atomic import atomic_path
+from ..utils.picture import labelled_grid
 from . import checkpoint
 from .engine import TaskData, place, prepare_output
 from .init_weights import backbone, check_architecture, supervised_model
@@ -23,6 +24,8 @@ from .metrics import topk_correct, video_probabilities
 from .output_folder import claimed_output
 from .plan import Plan
 from .runtime import Runtime, setup
+
+PREVIEW_TILE = 96  # --preview_aug draws frames at least this large (whole-number zoom)
 
 
 def clip_spec(cfg: CfgNode) -> ClipSpec:
@@ -79,7 +82,7 @@ def evaluate(model: torch.nn.Module, batches: Batches, labels: list[int], rt: Ru
             logits = model(clips.to(rt.device, non_blocking=True))
         probs, video_ids = video_probabilities(logits, ids.to(rt.device))
         truth = torch.tensor([labels[i] for i in video_ids.tolist()], device=probs.device)
-        h1, h5 = topk_correct(probs, truth)
+        h1, h5 = topk_correct(probs, truth).tolist()
         hits1, hits5, videos = hits1 + h1, hits5 + h5, videos + len(video_ids)
         if keep:
             top = probs.topk(min(3, probs.shape[1]), dim=1).indices.tolist()
@@ -136,7 +139,7 @@ class SupervisedTask:
                 logits = model(clips)
                 loss = nnf.cross_entropy(logits, labels)
             acc1, acc5 = topk_correct(logits.detach(), labels)
-            return loss, len(labels), {"acc1": acc1, "acc5": acc5}
+            return loss, len(labels), {"acc1": (acc1, len(labels)), "acc5": (acc5, len(labels))}
         return step_fn
 
     def evaluator(self, model, rt: Runtime):
@@ -146,18 +149,18 @@ class SupervisedTask:
         return lambda: evaluate(bare, self.val_batches, self.labels, rt)
 
 
-def validate_checkpoint(cfg: CfgNode) -> dict:
+def validate_checkpoint(cfg: CfgNode, changes: str) -> dict:
     """val_sup.py: evaluate MODEL.RESUME on the validation set and write OUTPUT/pred_test.csv."""
     if not cfg.MODEL.RESUME:
         raise ValueError("val_sup.py needs MODEL.RESUME <checkpoint>; e.g. --opts MODEL.RESUME out/ckpt_last.pth")
     rt = setup(cfg)
-    _, val, classes, where = labelled_datasets(cfg)
-    state = checkpoint.load(cfg.MODEL.RESUME, "MODEL.RESUME")
+    state = checkpoint.load(cfg.MODEL.RESUME, "MODEL.RESUME")  # before the data: a wrong checkpoint is said at once
     meta = checkpoint.meta_of(state)
     if meta["task"] != "supervised":
         raise checkpoint.CheckpointError(f"MODEL.RESUME {cfg.MODEL.RESUME} was written by train_ssl.py; fine-tune "
                                          "it first with train_sup.py --opts TRAIN.INIT_SSL <it>")
     check_architecture(meta, cfg, f"MODEL.RESUME {cfg.MODEL.RESUME}")
+    _, val, classes, where = labelled_datasets(cfg)
     if meta["n_classes"] != len(classes):
         raise checkpoint.CheckpointError(f"MODEL.RESUME {cfg.MODEL.RESUME} classifies {meta['n_classes']} classes "
                                          f"but {where} has {len(classes)}; evaluate it on the dataset it was "
@@ -166,18 +169,18 @@ def validate_checkpoint(cfg: CfgNode) -> dict:
     model = backbone(cfg, meta["n_classes"])
     checkpoint.load_weights(model, state["model"], f"MODEL.RESUME {cfg.MODEL.RESUME}")
     with claimed_output(cfg, rt, new_run=False):
-        return _evaluate_into_output(cfg, rt, model, state, val, classes, where)
+        return _evaluate_into_output(cfg, rt, model, state, val, classes, where, changes)
 
 
 def _evaluate_into_output(cfg: CfgNode, rt: Runtime, model, state: dict, val: ValidationClips,
-                          classes: dict[str, int], where: str) -> dict:
-    logger = prepare_output(cfg, rt, "config_test.yaml")
+                          classes: dict[str, int], where: str, changes: str) -> dict:
+    logger = prepare_output(cfg, rt, changes, "config_test.yaml")
     logger.info(f"loaded every weight of {cfg.MODEL.RESUME} (epoch {state['epoch']})")
     model = place(model, rt.device, rt.device.type == "cuda" and cfg.TRAIN.CHANNELS_LAST)
     result, rows = evaluate(model, validation_batches(cfg, val), val.labels, rt, keep=True)
     path = Path(cfg.TRAIN.OUTPUT) / "pred_test.csv"
     write_predictions(path, rows, val, classes, where)
-    logger.info(f"ACC1-VAL {result['acc1_val']:.2f} ACC5-VAL {result['acc5_val']:.2f}; predictions in {path}")
+    logger.info(f"ACC1_VAL {result['acc1_val']:.2f} ACC5_VAL {result['acc5_val']:.2f}; predictions in {path}")
     return result
 
 
@@ -214,12 +217,16 @@ def preview_augmentations(cfg: CfgNode, n: int) -> Path:
     outer, mixup = augmentations(cfg, steps_per_epoch)
     n_steps = curriculum_steps(cfg, steps_per_epoch)
     mean, std = torch.tensor(MEAN).view(1, 3, 1, 1, 1), torch.tensor(STD).view(1, 3, 1, 1, 1)
-    views = [clips]
+    views = [clips]  # the loader's crops are in [0, 1]; the outer transform normalises
     for step in (0, n_steps):
         x = mixup(clips, step) if mixup is not None else clips
         views.append((outer(x, step) * std + mean).clamp(0, 1))
-    rows = [torch.cat(list(v[i].permute(1, 2, 3, 0)), dim=1) for i in range(len(clips)) for v in views]
-    sheet = (torch.cat(rows, dim=0).numpy() * 255).astype(np.uint8)
+    zoom = max(1, PREVIEW_TILE // cfg.DATA.IMG_SIZE)
+    tiles = [[np.kron((frame * 255).to(torch.uint8).numpy(), np.ones((zoom, zoom, 1), np.uint8))
+              for frame in v[i].permute(1, 2, 3, 0)] for i in range(len(clips)) for v in views]
+    names = ("as loaded", "augmented at step 0", f"augmented at step {n_steps} (curriculum end)")
+    labels = [f"clip {i}: {name}" for i in range(len(clips)) for name in names]
+    sheet = labelled_grid(tiles, labels, [f"frame {t}" for t in range(clips.shape[2])], gap=2)
     out = Path(cfg.TRAIN.OUTPUT) / "augment_preview.png"
     with atomic_path(out) as tmp:
         cv2.imwrite(str(tmp), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
