@@ -1,5 +1,6 @@
 """The renderer on known IFSs, framing, and post-processing (docs/generators.md)."""
 import numpy as np
+import pytest
 
 from src.synthetic.chaos_game import render_counts, selection_thresholds
 from src.synthetic.fractal import find_windows, render_fractal, to_uint8
@@ -110,3 +111,20 @@ def test_render_fractal_gives_uint8_frames():
     weights = np.repeat(SIERPINSKI[None], 3, axis=0)
     frames = render_fractal(weights, 0, cfg, np.random.default_rng(0))
     assert frames.shape == (3, 64, 64) and frames.dtype == np.uint8 and frames.max() == 255
+
+
+def test_occupancy_is_judged_at_the_default_density_whatever_the_size():
+    """At 64 px every pixel gets 16x the splats of 256 px, so a diffuse attractor touches every pixel; it is
+    near-full only if it would light more than 90 % of the canvas at the default density."""
+    from src.synthetic.fractal import check_occupancy, lit_level
+    from src.synthetic.generator import Degenerate, Settings
+    splats = 128 * (7500 - 200)
+    assert lit_level(splats, 256) == 1 and lit_level(splats, 64) == 16 and lit_level(splats // 16, 64) == 1
+    diffuse = np.full((2, 64, 64), 3, np.uint32)  # faint everywhere
+    diffuse[:, :20] = 500  # bright in a third of the canvas
+    check_occupancy(diffuse, lit_level(splats, 64))
+    with pytest.raises(Degenerate, match="near-full"):
+        check_occupancy(diffuse, lit_level(splats, 256))
+    with pytest.raises(Degenerate, match="near-full"):
+        check_occupancy(np.full((2, 64, 64), 500, np.uint32), lit_level(splats, 64))
+    assert Settings().res == 256 and Settings().bs_point * (Settings().iters - Settings().iter_skip) == splats

@@ -15,6 +15,7 @@ from torchvision.ops import roi_align
 from torchvision.transforms import RandomResizedCrop
 
 from ..synthetic.chaos_torch import Budget, MAX_MAPS, default_splats, render_clips
+from ..utils.threads import loader_workers
 from .clip_sampling import contrastive_clips, random_clip
 from .datasets import ClipSpec, item_randomness
 from .fractal_source import FractalSource
@@ -133,8 +134,8 @@ def rendered_batches(source: FractalSource, spec: ClipSpec, cfg, device: torch.d
     """Training batches of ``source`` rendered on ``device``; the loader workers only draw parameters."""
     from .loaders import make_loader
     items = FractalParams(source, spec, cfg.DATA.IMG_SIZE, cfg.AUG.MIN_SCALE, views)
-    batches = make_loader(items, cfg.DATA.BATCH_SIZE, cfg.DATA.TORCH_N_WORKERS, shuffle=True, drop_last=True,
-                          seed=cfg.SEED, rank=rank, world=world)
+    batches = make_loader(items, cfg.DATA.BATCH_SIZE, loader_workers(cfg.DATA.TORCH_N_WORKERS), shuffle=True,
+                          drop_last=True, seed=cfg.SEED, rank=rank, world=world)
     return RenderedBatches(batches, device, source.settings.res, cfg.DATA.IMG_SIZE, cfg.DATA.CLIP_LENGTH,
                            render_budget(cfg, source.settings.res), views)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as nnf
 
-from .fractal import MAX_OCCUPANCY, MIN_OCCUPANCY
+from .fractal import MAX_OCCUPANCY, MIN_OCCUPANCY, lit_level
 from .framing import BORDER_EXTENT
 from .variations import USES_COEFFICIENTS, USES_RANDOM
 from .variations_torch import VARIATIONS
@@ -190,7 +190,7 @@ def render_clips(frames: torch.Tensor, probes: torch.Tensor, n_maps: torch.Tenso
     window_ok = (windows[:, 1] > windows[:, 0]) & (windows[:, 3] > windows[:, 2])
     counts = chaos_game(frames, n_maps, windows[:, None].expand(b, frames.shape[1], 4), res, budget.points,
                         budget.iters, budget.skip, variations, generator)
-    lit = (counts > 0).float().mean((2, 3))
+    lit = (counts >= lit_level(budget.points * (budget.iters - budget.skip), res)).float().mean((2, 3))
     valid = border_ok & window_ok & (lit.amin(1) >= MIN_OCCUPANCY) & (lit.amax(1) <= MAX_OCCUPANCY)
     density = torch.log1p(counts)
     scale = density.amax((1, 2, 3), keepdim=True).clamp(min=1.0)

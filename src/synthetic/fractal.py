@@ -11,6 +11,7 @@ from .generator import Degenerate, Generator, Sample, Settings
 
 MIN_OCCUPANCY = 0.005  # a frame with fewer lit pixels is near-empty
 MAX_OCCUPANCY = 0.90  # a frame with more lit pixels is a filled canvas, not a fractal
+REFERENCE_DENSITY = 128 * (7500 - 200) / 256 ** 2  # splats per pixel of the default settings (256 px)
 
 
 def find_windows(weights: np.ndarray, var: int, cfg: Settings, rng: np.random.Generator,
@@ -36,8 +37,17 @@ def to_uint8(counts: np.ndarray, per_frame: bool) -> np.ndarray:
     return np.floor(255 * np.clip(density / scale, 0, 1)).astype(np.uint8)
 
 
-def check_occupancy(counts: np.ndarray) -> None:
-    occupancy = (counts > 0).mean(axis=(1, 2))
+def lit_level(splats: int, res: int) -> int:
+    """Counts a pixel needs to be lit for the occupancy check, for ``splats`` per frame at side ``res``: 1 at the
+    default density, more where more splats fall on each pixel (a smaller --res, more points), so the check sees
+    what the default density would light.
+    Counting every touched pixel instead rejected most mutations of diffuse classes at 64 px, where each pixel
+    gets 16x the splats: they lit the whole window."""
+    return max(1, round(splats / res ** 2 / REFERENCE_DENSITY))
+
+
+def check_occupancy(counts: np.ndarray, level: int = 1) -> None:
+    occupancy = (counts >= level).mean(axis=(1, 2))
     if occupancy.min() < MIN_OCCUPANCY:
         raise Degenerate(f"near-empty frame ({occupancy.min():.4f} of pixels lit)")
     if occupancy.max() > MAX_OCCUPANCY:
@@ -52,7 +62,7 @@ def render_fractal(weights: np.ndarray, var: int, cfg: Settings, rng: np.random.
     if frames is not None:
         weights, windows = weights[frames], windows[frames]
     counts = render_counts(weights, windows, cfg.res, cfg.bs_point, cfg.iters, cfg.iter_skip, var, rng)
-    check_occupancy(counts)
+    check_occupancy(counts, lit_level(cfg.bs_point * (cfg.iters - cfg.iter_skip), cfg.res))
     return to_uint8(counts, per_frame)
 
 

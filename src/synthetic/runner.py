@@ -18,6 +18,8 @@ from .class_files import save_class
 from .fractal_params import IMAGES_PER_SAMPLE
 from .generator import Settings, until_valid
 from .generators import get_generator
+from .args import build_parser
+from .perlin import SIZE as PERLIN_SIZE
 from .outputs import class_path, claim_folder, image_paths, record_finished, scan, video_path
 from .preview import write_contact_sheet
 from .video_writer import write_image, write_video
@@ -82,14 +84,23 @@ def _task(args: argparse.Namespace, step: int, ref) -> Result:
 
 
 def print_args(args: argparse.Namespace) -> None:
-    print("Generating dataset with args:")
-    print("#" * 50)
-    print(f"\t--time: {format_hms(args.time)}")
-    if args.classes:
-        print(f"\t--n_classes: {len(args.classes)}")
-    for key, value in vars(args).items():
-        if key not in ("time", "classes"):
-            print(f"\t--{key}: {value}")
+    """Two lines: what is made where, then every option that differs from its default."""
+    what = "class files" if args.gen_param else "images" if args.img else "videos"
+    amount = [f"{args.gen_param or args.samples} {what}"] if args.gen_param or args.samples else [what]
+    if args.img and args.samples and not args.gen_param:
+        amount[0] += f" (whole sets of {IMAGES_PER_SAMPLE}: {_last_step(args) * IMAGES_PER_SAMPLE})"
+    if args.time:
+        amount.append(f"for at most {format_hms(args.time)}")
+    labels = f" of {len(args.classes)} classes from {args.dir_in}" if args.classes else ""
+    shard = f", shard {args.shard[0]}/{args.shard[1]}" if args.shard[1] > 1 else ""
+    print(f"generating {args.type} {' '.join(amount)}{labels} into {args.dir_out} ({args.workers} workers{shard})")
+    defaults = build_parser().parse_args(["--type", args.type, "--dir_out", "."])
+    validate_defaults = {"res": PERLIN_SIZE if args.type == "perlin" else 256}  # what validate() fills in
+    skip = {"type", "dir_out", "dir_in", "samples", "time", "gen_param", "workers", "classes", "shard"}
+    changed = [f"--{k}" if v is True else f"--{k} {' '.join(map(str, v)) if isinstance(v, (list, tuple)) else v}"
+               for k, v in vars(args).items()
+               if k not in skip and v != validate_defaults.get(k, getattr(defaults, k, None))]
+    print("options: " + (" ".join(changed) if changed else "the defaults"))
 
 
 def _size(n_bytes: float) -> str:
@@ -101,23 +112,23 @@ def _size(n_bytes: float) -> str:
 
 
 class Progress:
-    """tqdm bar plus a periodic status block (counts, time, disk use, rejection rate)."""
+    """tqdm bar plus a periodic status block (counts, time, disk use, rejection rate). Counts are this shard's:
+    its steps, times the images of a step in --img mode."""
 
     def __init__(self, args: argparse.Namespace, total_steps: int | None, already: int):
         self.args, self.start, self.done, self.made, self.rejected, self.bytes = args, time.time(), already, 0, 0, 0
         self.per_step = IMAGES_PER_SAMPLE if args.img and not args.gen_param else 1
-        self.target = args.gen_param or args.samples
-        self.bar = progress(total=total_steps, initial=already, unit="sample")
+        self.total_steps = total_steps
+        self.target = None if total_steps is None else total_steps * self.per_step
+        self.bar = progress(total=total_steps, initial=already, unit="image set" if self.per_step > 1 else "sample")
 
     def update(self, result: Result) -> None:
         self.done += 1
         self.made += 1
         self.rejected += result.rejected
         self.bytes += sum(p.stat().st_size for p in result.paths)
-        elapsed = time.time() - self.start
         self.bar.update(1)
-        self.bar.set_postfix_str(f"{elapsed / self.made:.2f}s/sample, {_size(self.bytes)}, "
-                                 f"rejected {self.rejection_rate():.1%}", refresh=False)
+        self.bar.set_postfix_str(f"{_size(self.bytes)}, rejected {self.rejection_rate():.1%}", refresh=False)
 
     def rejection_rate(self) -> float:
         return self.rejected / max(1, self.rejected + self.made)
@@ -126,13 +137,14 @@ class Progress:
         elapsed = time.time() - self.start
         n = self.done * self.per_step
         avg = elapsed / max(1, self.made)
-        left = [avg * max(0, math.ceil(self.target / self.per_step) - self.done)] if self.target else []
-        if self.args.time:
-            left.append(max(0.0, self.args.time - elapsed))
+        left = [avg * max(0, self.total_steps - self.done)] if self.total_steps is not None else []
+        if self.args.time and self.done != self.total_steps:
+            left.append(max(0.0, self.args.time / self.args.shard[1] - elapsed))
+        remaining = format_hms(min(left)) if left else "unknown"
         return "\n".join([
             "#" * 60,
             f"Created {n}/{self.target} samples." if self.target else f"Created {n} samples.",
-            f"Time -> So_far: {format_hms(elapsed)}, Remaining: {format_hms(min(left))}, Avg: {avg:.1f}",
+            f"Time -> So_far: {format_hms(elapsed)}, Remaining: {remaining}, Avg: {avg:.1f} s/sample",
             f"Space -> Total: {_size(self.bytes)}, Avg: {_size(self.bytes / max(1, self.made))}",
             f"Rejected degenerate samples: {self.rejected} ({self.rejection_rate():.1%})",
         ])
@@ -170,7 +182,11 @@ def run(args: argparse.Namespace) -> None:
     skip = scan(args.dir_out, args.img, bool(args.gen_param))[0]
     todo, total = _steps(args, skip)
     last = _last_step(args)
-    progress = Progress(args, total, len([s for s in skip if in_shard(args, s) and (last is None or s <= last)]))
+    already = len([s for s in skip if in_shard(args, s) and (last is None or s <= last)])
+    progress = Progress(args, total, already)
+    if already:
+        print(f"{already * progress.per_step} of this run's outputs already present in {args.dir_out}"
+              + ("; nothing left to do" if already == total else "; making the rest"))
     deadline = progress.start + args.time / args.shard[1] if args.time else math.inf  # --time is for all shards
 
     def job(step):

@@ -35,7 +35,7 @@ RANGES = {
     "DATA.IMG_SIZE": (8, None, True, None), "DATA.CLIP_LENGTH": (1, None, True, None),
     "DATA.BATCH_SIZE": (1, None, True, None), "DATA.BATCH_SIZE_VAL": (1, None, True, None),
     "DATA.STRIDE": (1, None, True, None), "DATA.VAL_MIN_STEPS": (1, None, True, None),
-    "DATA.VAL_MAX_SEGS": (1, None, True, None), "DATA.TORCH_N_WORKERS": (0, None, True, None),
+    "DATA.VAL_MAX_SEGS": (1, None, True, None), "DATA.TORCH_N_WORKERS": (-1, None, True, None),
     "DATA.SAMPLES_PER_EPOCH": (1, None, True, None), "DATA.VAL_SAMPLES": (1, None, True, None),
     "DATA.RENDER_RES": (0, None, True, None), "DATA.RENDER_SPLATS": (0, None, True, None),
     "TRAIN.EPOCH_START": (0, None, True, None), "TRAIN.EPOCHS": (1, None, True, None),

@@ -15,6 +15,7 @@ from ..ssl.build import ssl_model
 from ..ssl.byol import byol_loss
 from ..transform.contrastive import ContrastiveTransform
 from ..transform.inner import TrainCrop
+from ..utils.threads import loader_workers
 from .engine import TaskData
 from .init_weights import encoder_factory
 from .loop import Hits
@@ -44,7 +45,7 @@ def contrastive_pairs(cfg: CfgNode) -> tuple[ContrastivePairs, str]:
         return ContrastivePairs(source, clip_spec(cfg), crop), f"rendered fractals at {settings.res} px"
     folder = Path(cfg.DATA.ROOT) / cfg.DATA.DATASET
     return unlabelled_set(folder, cfg.DATA.EXTENSION, clip_spec(cfg), crop,
-                          workers=cfg.DATA.TORCH_N_WORKERS or None), str(folder)
+                          workers=loader_workers(cfg.DATA.TORCH_N_WORKERS) or None), str(folder)
 
 
 class ContrastiveTask:
@@ -65,8 +66,8 @@ class ContrastiveTask:
             notes.append(f"clip pairs rendered on {device} by the torch renderer")
             return TaskData(rendered_batches(pairs.source, clip_spec(cfg), cfg, device, rt.rank, rt.world, views=2),
                             [], notes)
-        batches = make_loader(pairs, cfg.DATA.BATCH_SIZE, cfg.DATA.TORCH_N_WORKERS, shuffle=True, drop_last=True,
-                              seed=cfg.SEED, rank=rt.rank, world=rt.world,
+        batches = make_loader(pairs, cfg.DATA.BATCH_SIZE, loader_workers(cfg.DATA.TORCH_N_WORKERS), shuffle=True,
+                              drop_last=True, seed=cfg.SEED, rank=rt.rank, world=rt.world,
                               complete_only=rt.world > 1)  # MoCo gathers equal-sized key batches across ranks
         return TaskData(batches, [], notes)
 

@@ -97,7 +97,8 @@ def read_resume(cfg: CfgNode, task: Task) -> tuple[dict | None, dict]:
     check_architecture(meta, cfg, f"MODEL.RESUME {cfg.MODEL.RESUME}")
     if int(state["epoch"]) + 1 >= cfg.TRAIN.EPOCHS:
         raise checkpoint.CheckpointError(f"MODEL.RESUME {cfg.MODEL.RESUME} finished epoch {state['epoch']}, the "
-                                         f"last of TRAIN.EPOCHS {cfg.TRAIN.EPOCHS}; raise TRAIN.EPOCHS to train further")
+                                         f"last of TRAIN.EPOCHS {cfg.TRAIN.EPOCHS}; raise TRAIN.EPOCHS to train "
+                                         "further")
     return state, meta
 
 

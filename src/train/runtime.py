@@ -9,7 +9,7 @@ import torch
 import torch.distributed as dist
 from yacs.config import CfgNode
 
-from ..utils.threads import apply_main_budget
+from ..utils.threads import apply_main_budget, loader_workers
 
 
 @dataclass
@@ -63,7 +63,7 @@ def setup(cfg: CfgNode) -> Runtime:
     else:
         device = torch.device("cpu")
         amp = torch.bfloat16 if cfg.TRAIN.AMP_CPU_BF16 else None
-    threads = apply_main_budget(cfg.DATA.TORCH_N_WORKERS, device.type)
+    threads = apply_main_budget(loader_workers(cfg.DATA.TORCH_N_WORKERS), device.type)
     seed_everything(cfg.SEED + rank)
     return Runtime(device, rank, world, amp, threads)
 

@@ -17,6 +17,7 @@ from ..transform.mixup import BackgroundMixup
 from ..transform.outer import OuterConfig, OuterTransform
 from ..utils.atomic import atomic_path
 from ..utils.picture import labelled_grid
+from ..utils.threads import loader_workers
 from . import checkpoint
 from .engine import TaskData, place, prepare_output
 from .init_weights import backbone, check_architecture, supervised_model
@@ -54,7 +55,7 @@ def labelled_datasets(cfg: CfgNode) -> tuple[TrainClips, ValidationClips, dict[s
         return train, val, names, f"fractal classes in {cfg.DATA.CLASS_PARAMS}, rendered at {settings.res} px"
     folder = Path(cfg.DATA.ROOT) / cfg.DATA.DATASET
     train, val, names = labelled_sets(folder, cfg.DATA.EXTENSION, spec, train_tf, val_tf,
-                                      workers=cfg.DATA.TORCH_N_WORKERS or None)
+                                      workers=loader_workers(cfg.DATA.TORCH_N_WORKERS) or None)
     return train, val, names, str(folder)
 
 
@@ -64,8 +65,8 @@ def render_device(cfg: CfgNode, rt: Runtime) -> torch.device:
 
 
 def validation_batches(cfg: CfgNode, val: ValidationClips) -> Batches:
-    return make_loader(val, cfg.DATA.BATCH_SIZE_VAL, min(cfg.DATA.TORCH_N_WORKERS, 2), shuffle=False,
-                       concatenate=True)
+    return make_loader(val, cfg.DATA.BATCH_SIZE_VAL, min(loader_workers(cfg.DATA.TORCH_N_WORKERS), 2),
+                       shuffle=False, concatenate=True)
 
 
 @torch.no_grad()
@@ -120,8 +121,8 @@ class SupervisedTask:
                          "loader workers")
             return TaskData(rendered_batches(train.source, clip_spec(cfg), cfg, device, rt.rank, rt.world),
                             class_names(classes), notes)
-        batches = make_loader(train, cfg.DATA.BATCH_SIZE, cfg.DATA.TORCH_N_WORKERS, shuffle=True, drop_last=True,
-                              seed=cfg.SEED, rank=rt.rank, world=rt.world)
+        batches = make_loader(train, cfg.DATA.BATCH_SIZE, loader_workers(cfg.DATA.TORCH_N_WORKERS), shuffle=True,
+                              drop_last=True, seed=cfg.SEED, rank=rt.rank, world=rt.world)
         return TaskData(batches, class_names(classes), notes)
 
     def model(self, cfg: CfgNode, plan: Plan):

@@ -34,6 +34,11 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
+def loader_workers(setting: int) -> int:
+    """DATA.TORCH_N_WORKERS: -1 (the default) is one loader worker per usable core."""
+    return usable_cores() if setting < 0 else setting
+
+
 def main_threads(workers: int, device_type: str, cores: int | None = None) -> int:
     cores = cores or usable_cores()
     if device_type == "cuda":
