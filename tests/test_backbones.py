@@ -114,3 +114,26 @@ def test_a_3d_cnn_pretrains_with_moco_then_fine_tunes_and_evaluates(tmp_path):
     done = run_script("val_sup.py", *common[:-4], "MODEL.RESUME", tmp_path / "ft" / "ckpt_last.pth",
                       "TRAIN.OUTPUT", tmp_path / "val2")
     assert done.returncode == 2 and "holds a mc3_18; set MODEL.ARCH mc3_18" in done.stderr
+
+
+@pytest.mark.parametrize("opts,url", [
+    ([], "https://hanlab18.mit.edu/projects/tsm/models/TSM_kinetics_RGB_resnet50_shift8_blockres_avg_segment8"),
+    (["MODEL.ARCH", "x3d", "MODEL.X3D_SIZE", "S"],
+     "https://dl.fbaipublicfiles.com/pytorchvideo/model_zoo/kinetics/X3D_S.pyth"),
+    (["MODEL.ARCH", "r2plus1d_18"], "https://download.pytorch.org/models/r2plus1d_18-91a641e6.pth"),
+])
+def test_a_missing_kinetics_file_names_where_to_download_it(tmp_path, opts, url):
+    from src.train.config import check, merge
+    from src.utils.cli import UserError
+    cfg = merge([], None, ["MODEL.KINETICS", str(tmp_path / "nothere.pth"), "TRAIN.OUTPUT", str(tmp_path), *opts])
+    with pytest.raises(UserError, match="is not a file; download the Kinetics-400 weights of .* from " + url):
+        check(cfg, "supervised")
+
+
+def test_every_torchvision_backbone_has_its_kinetics_address():
+    from src.models.kinetics_urls import kinetics_url
+    from src.models.registry import MODELS
+    from torchvision.models import get_model_weights
+    for arch in MODELS:
+        if arch not in ("tsm", "x3d"):
+            assert kinetics_url(arch) == get_model_weights(arch).DEFAULT.url  # Kinetics-400 for every one

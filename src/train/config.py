@@ -13,6 +13,7 @@ import yaml
 from yacs.config import CfgNode
 
 from cfg.defaults import defaults
+from ..models.kinetics_urls import kinetics_url
 from ..utils.atomic import writable_folder
 from ..utils.cli import OneLineParser, UserError
 from ..utils.time_string import parse_time
@@ -223,12 +224,21 @@ def check(cfg: CfgNode, task: str) -> None:
     for key in FILE_KEYS:
         value = value_of(cfg, key)
         if value and not Path(str(value)).is_file():
-            raise UserError(f"{key} {value} is not a file")
+            raise UserError(f"{key} {value} is not a file" + (kinetics_hint(cfg) if key == "MODEL.KINETICS" else ""))
     time_limit_seconds(cfg)
     if not writable_folder(Path(cfg.TRAIN.OUTPUT)):
         raise UserError(f"TRAIN.OUTPUT {cfg.TRAIN.OUTPUT} is not writable (read-only or no permission); "
                         "choose another folder")
     check_dataset_folder(cfg, task)
+
+
+def kinetics_hint(cfg: CfgNode) -> str:
+    """Where to download the Kinetics-400 weights of the configured model (nothing downloads by itself)."""
+    variant = {"tsm": cfg.MODEL.TSM_BASE, "x3d": cfg.MODEL.X3D_SIZE}.get(cfg.MODEL.ARCH, "")
+    url = kinetics_url(cfg.MODEL.ARCH, variant)
+    if url is None:
+        return f"; no Kinetics-400 weights are published for {cfg.MODEL.ARCH} {variant}".rstrip()
+    return f"; download the Kinetics-400 weights of {cfg.MODEL.ARCH} {variant}".rstrip() + f" from {url}"
 
 
 def check_dataset_folder(cfg: CfgNode, task: str) -> None:
