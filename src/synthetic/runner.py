@@ -221,13 +221,14 @@ def run(args: argparse.Namespace) -> None:
     if progress.made % args.print_every:
         print(progress.status())
     if args.preview and not args.gen_param:
-        rows = preview_rows(args)
+        rows, total = preview_rows(args)
         if rows:
-            print(f"Preview: {write_contact_sheet(rows, args.dir_out / 'preview.png')}")
+            print(f"Preview: {write_contact_sheet(rows, args.dir_out / 'preview.png')} (the first {len(rows)} "
+                  f"of {total} {'image sets' if args.img else 'videos'}, 8 evenly spaced frames each)")
 
 
-def preview_rows(args: argparse.Namespace) -> list[list[Path]]:
-    """The first outputs by step: one video per row, or one image set per row."""
+def preview_rows(args: argparse.Namespace) -> tuple[list[list[Path]], int]:
+    """The first outputs by step (one video per row, or one image set per row), and how many steps there are."""
     pattern = "*.jpg" if args.img else "*.mp4"
     by_step: dict[int, list[Path]] = {}
     for f in sorted(args.dir_out.rglob(pattern)):
@@ -235,4 +236,4 @@ def preview_rows(args: argparse.Namespace) -> list[list[Path]]:
         if step.isdigit():  # files of other origins in --dir_out are not ours to preview
             by_step.setdefault(int(step), []).append(f)
     return [sorted(by_step[s], key=lambda p: int(p.stem.split("-")[-1]))
-            for s in sorted(by_step)[:PREVIEW_ROWS]]
+            for s in sorted(by_step)[:PREVIEW_ROWS]], len(by_step)
