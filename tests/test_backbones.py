@@ -9,7 +9,7 @@ from src.models.video3d import TORCHVISION, TorchvisionVideo
 from src.train.engine import place
 from src.train.init_weights import encoder_factory, load_kinetics
 from src.ssl.build import fine_tuning_encoder, ssl_model
-from train_helpers import TINY_CLIPS, make_dataset, run_script
+from train_helpers import TINY_CLIPS, make_dataset, run_in_process, run_script
 
 # the smallest clip each family takes (frames, pixels)
 SIZES = {"s3d": (16, 224), "mvit_v1_b": (16, 224), "mvit_v2_s": (16, 224)}
@@ -92,7 +92,7 @@ def test_3d_cnns_train_in_channels_last_3d_and_heads_swap_under_ssl():
     (["MODEL.ARCH", "mvit_v2_s"], "needs 16 frames of 224 px"),
 ])
 def test_architectures_that_cannot_run_exit_2_before_writing(tmp_path, opts, message):
-    done = run_script("train_sup.py", *opts, "TRAIN.OUTPUT", tmp_path / "out")
+    done = run_in_process("train_sup.py", *opts, "TRAIN.OUTPUT", tmp_path / "out")
     errors = [line for line in done.stderr.splitlines() if "error:" in line]
     assert done.returncode == 2 and len(errors) == 1 and message in errors[0], done.stderr[-800:]
     assert not (tmp_path / "out").exists()

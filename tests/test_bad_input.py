@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from generate_helpers import generate
-from train_helpers import TINY, make_dataset, run_script
+from train_helpers import TINY, make_dataset, run_in_process, run_script
 
 UNWRITABLE = "/proc/fractal-video-test/out"  # mkdir fails there, even for root
 
@@ -64,8 +64,8 @@ TRAIN_BAD = [
 def test_train_sup_bad_input(data, tmp_path, args, opts, message):
     _files(tmp_path)
     fill = lambda xs: [x.format(tmp=tmp_path) for x in xs]  # noqa: E731
-    done = run_script("train_sup.py", "DATA.ROOT", data, "DATA.DATASET", "toy", *TINY, "TRAIN.OUTPUT",
-                      tmp_path / "out", *fill(opts), args=fill(args))
+    done = run_in_process("train_sup.py", "DATA.ROOT", data, "DATA.DATASET", "toy", *TINY, "TRAIN.OUTPUT",
+                          tmp_path / "out", *fill(opts), args=fill(args))
     errors = [line for line in done.stderr.splitlines() if "error:" in line]
     assert done.returncode == 2 and len(errors) == 1, done.stderr[-1500:]
     assert message.format(tmp=tmp_path) in errors[0]
@@ -75,8 +75,8 @@ def test_train_sup_bad_input(data, tmp_path, args, opts, message):
 @pytest.mark.parametrize("script", ["train_ssl.py", "val_sup.py"])
 def test_other_training_scripts_check_the_same_way(data, tmp_path, script):
     _files(tmp_path)
-    done = run_script(script, "DATA.ROOT", data, "DATA.DATASET", "toy", *TINY, "TRAIN.OUTPUT", tmp_path / "out",
-                      "MODEL.RESUME", tmp_path / "garbage.pth", args=("--cfg", tmp_path / "syntax.yaml"))
+    done = run_in_process(script, "DATA.ROOT", data, "DATA.DATASET", "toy", *TINY, "TRAIN.OUTPUT", tmp_path / "out",
+                          "MODEL.RESUME", tmp_path / "garbage.pth", args=("--cfg", tmp_path / "syntax.yaml"))
     assert done.returncode == 2 and "syntax.yaml is not valid YAML" in done.stderr
     assert not (tmp_path / "out").exists()
 

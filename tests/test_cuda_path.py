@@ -16,7 +16,7 @@ from src.data.loaders import make_loader
 from src.models.tsm import TSM
 from src.synthetic.chaos_torch import Budget
 from src.synthetic.generator import Settings
-from train_helpers import run_script
+from train_helpers import run_in_process, run_script
 
 SPEC = ClipSpec(clip_length=4, stride=2)
 SMALL = Budget(points=128, iters=40, border_points=128, border_iters=60, res_b=32)
@@ -104,7 +104,7 @@ def test_training_on_clips_rendered_by_the_torch_renderer_learns(class_dir, tmp_
 def test_render_settings_that_cannot_work_exit_2_before_writing(tmp_path, opts, message):
     if torch.cuda.is_available() and "cuda" in opts:
         pytest.skip("a GPU is visible here")
-    done = run_script("train_sup.py", *opts, "TRAIN.OUTPUT", tmp_path / "out")
+    done = run_in_process("train_sup.py", *opts, "TRAIN.OUTPUT", tmp_path / "out")
     errors = [line for line in done.stderr.splitlines() if "error:" in line]
     assert done.returncode == 2 and len(errors) == 1 and message in errors[0], done.stderr[-800:]
     assert not (tmp_path / "out").exists()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from generate_helpers import ROOT, generate
-from train_helpers import TINY, make_dataset, run_script
+from train_helpers import TINY, make_dataset, run_in_process, run_script
 from src.utils.atomic import atomic_path, remove_stale_temps
 from src.utils.cli import UserError
 from src.utils.folder_lock import folder_lock
@@ -53,7 +53,7 @@ def test_a_new_training_run_refuses_a_folder_that_holds_another_run(data, tmp_pa
     common = ["DATA.ROOT", data, "DATA.DATASET", "toy", *TINY, "TRAIN.EPOCHS", 1, "TRAIN.OUTPUT", tmp_path / "run"]
     assert run_script("train_sup.py", *common).returncode == 0
     before = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "run").iterdir()}
-    done = run_script("train_sup.py", *common)
+    done = run_in_process("train_sup.py", *common)
     assert done.returncode == 2 and "holds another run" in done.stderr
     assert f"MODEL.RESUME {tmp_path / 'run' / 'ckpt_last.pth'}" in done.stderr
     assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "run").iterdir()} == before
@@ -62,8 +62,8 @@ def test_a_new_training_run_refuses_a_folder_that_holds_another_run(data, tmp_pa
 @pytest.mark.slow
 def test_two_trainings_into_one_folder_the_second_is_refused(data, tmp_path):
     common = ["DATA.ROOT", data, "DATA.DATASET", "toy", *TINY, "TRAIN.EPOCHS", 1, "TRAIN.OUTPUT", tmp_path / "run"]
-    with folder_lock(tmp_path / "run", "TRAIN.OUTPUT"):  # a run in progress
-        done = run_script("train_sup.py", *common)
+    with folder_lock(tmp_path / "run", "TRAIN.OUTPUT"):  # a run in progress (this process holds the lock)
+        done = run_in_process("train_sup.py", *common)
         assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [".lock"]
     assert done.returncode == 2 and "is in use by another run" in done.stderr
 
@@ -126,7 +126,7 @@ def test_a_replaced_archive_is_extracted_anew(tmp_path):
     ("train_ssl.py", ["TRAIN.INIT_SUP", ROOT / "README.md"], "train_ssl.py starts from scratch"),
 ])
 def test_a_key_the_run_would_not_read_is_refused(tmp_path, script, opts, message):
-    done = run_script(script, "TRAIN.OUTPUT", tmp_path / "out", *opts)
+    done = run_in_process(script, "TRAIN.OUTPUT", tmp_path / "out", *opts)
     assert done.returncode == 2 and message in done.stderr and "does not read it" in done.stderr
     assert not (tmp_path / "out").exists()
 
@@ -270,7 +270,7 @@ def test_a_broken_fractal_class_file_is_named_before_anything_is_written(tmp_pat
     done = generate("--samples", 2, "--dir_in", tmp_path / "classes", "--dir_out", tmp_path / "out", check=False)
     assert done.returncode == 2 and message in done.stderr and "2-0.npz" in done.stderr, done.stderr
     assert not (tmp_path / "out").exists()
-    done = run_script("train_sup.py", "DATA.SOURCE", "fractal", "DATA.CLASS_PARAMS", tmp_path / "classes",
+    done = run_in_process("train_sup.py", "DATA.SOURCE", "fractal", "DATA.CLASS_PARAMS", tmp_path / "classes",
                       "TRAIN.OUTPUT", tmp_path / "run")
     assert done.returncode == 2 and message in done.stderr, done.stderr
     assert not (tmp_path / "run").exists()

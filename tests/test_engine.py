@@ -15,7 +15,7 @@ from src.train.engine import place, wrap
 from src.train.init_weights import encoder_factory
 from src.train.runtime import Runtime
 from src.ssl.build import ssl_model
-from train_helpers import TINY, make_dataset, run_script
+from train_helpers import TINY, make_dataset, run_in_process, run_script
 from video_fixtures import ramp_frames, write
 
 
@@ -101,13 +101,13 @@ def test_config_yaml_reproduces_the_run(data, tmp_path):
 @pytest.mark.slow
 def test_val_sup_with_a_checkpoint_of_another_base_exits_2(data, tmp_path):
     train(data, tmp_path / "r18", "TRAIN.EPOCHS", 1)
-    done = run_script("val_sup.py", "DATA.ROOT", data, "DATA.DATASET", "toy", *TINY, "MODEL.TSM_BASE", "mobilenetv2",
-                      "MODEL.RESUME", tmp_path / "r18" / "ckpt_last.pth", "TRAIN.OUTPUT", tmp_path / "val")
+    other_base = ["DATA.ROOT", data, "DATA.DATASET", "toy", *TINY, "MODEL.TSM_BASE", "mobilenetv2"]
+    done = run_in_process("val_sup.py", *other_base, "MODEL.RESUME", tmp_path / "r18" / "ckpt_last.pth",
+                          "TRAIN.OUTPUT", tmp_path / "val")
     assert "holds a TSM-resnet18; set MODEL.TSM_BASE resnet18" in one_error_line(done)
     assert not (tmp_path / "val").exists()
-    done = run_script("train_sup.py", "DATA.ROOT", data, "DATA.DATASET", "toy", *TINY, "MODEL.TSM_BASE", "mobilenetv2",
-                      "MODEL.RESUME", tmp_path / "r18" / "ckpt_last.pth", "TRAIN.EPOCHS", 2, "TRAIN.OUTPUT",
-                      tmp_path / "resumed")
+    done = run_in_process("train_sup.py", *other_base, "MODEL.RESUME", tmp_path / "r18" / "ckpt_last.pth",
+                          "TRAIN.EPOCHS", 2, "TRAIN.OUTPUT", tmp_path / "resumed")
     assert "holds a TSM-resnet18; set MODEL.TSM_BASE resnet18" in one_error_line(done)  # before the data is read
     assert not (tmp_path / "resumed").exists()
 
@@ -118,8 +118,8 @@ def test_resume_and_evaluation_refuse_weights_that_do_not_fit(data, tmp_path):
              "config": "MODEL:\n  N_CLASSES: 3\n  TSM_BASE: resnet18\n"}
     torch.save(bogus, tmp_path / "bogus.pth")
     for script in ("train_sup.py", "val_sup.py"):
-        done = run_script(script, "DATA.ROOT", data, "DATA.DATASET", "toy", *TINY, "MODEL.RESUME",
-                          tmp_path / "bogus.pth", "TRAIN.EPOCHS", 2, "TRAIN.OUTPUT", tmp_path / script)
+        done = run_in_process(script, "DATA.ROOT", data, "DATA.DATASET", "toy", *TINY, "MODEL.RESUME",
+                              tmp_path / "bogus.pth", "TRAIN.EPOCHS", 2, "TRAIN.OUTPUT", tmp_path / script)
         assert "unexpected (bogus.weight)" in one_error_line(done) and not (tmp_path / script).exists()
 
 

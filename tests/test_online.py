@@ -14,7 +14,7 @@ from src.synthetic.generator import Settings
 from src.train.contrastive import contrastive_pairs
 from src.train.supervised import labelled_datasets
 from src.transform.inner import TrainCrop
-from train_helpers import run_script
+from train_helpers import run_in_process, run_script
 
 SPEC = ClipSpec(clip_length=4, stride=2, val_min_steps=2, val_max_segs=2)
 SMALL = Settings(res=40, bs_point=32, iters=600, iter_b=300, iter_skip=50, res_b=32)
@@ -100,7 +100,7 @@ def test_tiny_supervised_run_on_rendered_clips_learns(class_dir, tmp_path):
 def test_bad_class_params_exit_2_with_one_line(tmp_path, opts, message):
     (tmp_path / "empty").mkdir()
     opts = [o.format(empty=tmp_path / "empty") for o in opts]
-    done = run_script("train_sup.py", "DATA.SOURCE", "fractal", *opts, "TRAIN.OUTPUT", tmp_path / "out")
+    done = run_in_process("train_sup.py", "DATA.SOURCE", "fractal", *opts, "TRAIN.OUTPUT", tmp_path / "out")
     assert done.returncode == 2
     errors = [line for line in done.stderr.splitlines() if "error:" in line]
     assert len(errors) == 1 and message in errors[0], done.stderr[-1000:]

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from src.train.checkpoint import load
-from train_helpers import TINY, make_dataset, run_script
+from train_helpers import TINY, make_dataset, run_in_process, run_script
 
 
 @pytest.fixture(scope="module")
@@ -50,24 +50,7 @@ def test_resume_continues_bit_for_bit(data, tmp_path):
     full, resumed = load(tmp_path / "full" / "ckpt_epoch_2.pth"), load(tmp_path / "resumed" / "ckpt_epoch_2.pth")
     assert all(torch.equal(full["model"][k], resumed["model"][k]) for k in full["model"])
     assert [r["train_loss"] for r in rows(tmp_path / "full")[1:]] == [r["train_loss"] for r in rows(tmp_path / "resumed")]
-
-
-@pytest.mark.slow
-def test_checkpoint_fine_tuning_and_evaluation(data, tmp_path):
-    train(data, tmp_path / "pre", "TRAIN.EPOCHS", 1, "TRAIN.EPOCHS_WARMUP", 0)
-    ckpt = tmp_path / "pre" / "ckpt_epoch_0.pth"
-    state = torch.load(ckpt, weights_only=True)  # plain tensors and YAML text
-    assert state["epoch"] == 0 and state["n_classes"] == 3 and state["task"] == "supervised" and "optimizer" in state
-    assert "N_CLASSES" not in state["config"]  # the configuration is what the user gave
-    train(data, tmp_path / "fine", "TRAIN.EPOCHS", 1, "TRAIN.EPOCHS_WARMUP", 0, "TRAIN.INIT_SUP", ckpt)
-    assert "initialised from supervised checkpoint" in (tmp_path / "fine" / "log_rank0.txt").read_text()
-    done = run_script("val_sup.py", "DATA.ROOT", data, "DATA.DATASET", "toy", *TINY, "TRAIN.OUTPUT", tmp_path / "val",
-                      "MODEL.RESUME", ckpt)
-    assert done.returncode == 0, done.stderr[-2000:]
-    with open(tmp_path / "val" / "pred_test.csv", newline="") as f:
-        table = list(csv.reader(f))
-    assert table[0] == ["path", "label", "pred1", "pred2", "pred3"] and len(table) == 1 + 9
-    assert table[1][:2] == ["val/c0/0.mp4", "c0"] and all(len(r) == 5 for r in table)
+    assert "RESUME: ''" in (tmp_path / "resumed" / "config.yaml").read_text()  # --cfg it: the whole run again
 
 
 @pytest.mark.slow
@@ -97,8 +80,8 @@ def test_bad_input_exits_2_with_one_line(data, tmp_path, extra, message):
     (tmp_path / "junk.pth").write_bytes(b"not a checkpoint")
     (tmp_path / "ckpt.pth").write_bytes(b"x")
     extra = [e.format(ckpt=tmp_path / "ckpt.pth", junk=tmp_path / "junk.pth") for e in extra]
-    done = run_script("train_sup.py", "DATA.ROOT", data, "DATA.DATASET", "toy", *TINY, "TRAIN.OUTPUT",
-                      tmp_path / "out", *extra)
+    done = run_in_process("train_sup.py", "DATA.ROOT", data, "DATA.DATASET", "toy", *TINY, "TRAIN.OUTPUT",
+                          tmp_path / "out", *extra)
     assert done.returncode == 2, done.stderr[-2000:]
     errors = [line for line in done.stderr.splitlines() if "error:" in line]
     assert len(errors) == 1 and message in errors[0], done.stderr[-1000:]
@@ -108,8 +91,8 @@ def test_bad_input_exits_2_with_one_line(data, tmp_path, extra, message):
 def test_validation_class_missing_from_training_is_an_error(data, tmp_path):
     shutil.copytree(data / "toy", tmp_path / "toy")
     shutil.copytree(tmp_path / "toy" / "val" / "c0", tmp_path / "toy" / "val" / "zebra")
-    done = run_script("train_sup.py", "DATA.ROOT", tmp_path, "DATA.DATASET", "toy", *TINY, "TRAIN.OUTPUT",
-                      tmp_path / "out")
+    done = run_in_process("train_sup.py", "DATA.ROOT", tmp_path, "DATA.DATASET", "toy", *TINY, "TRAIN.OUTPUT",
+                          tmp_path / "out")
     assert done.returncode == 2 and "absent from training: zebra" in done.stderr
 
 

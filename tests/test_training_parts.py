@@ -8,7 +8,7 @@ import torch
 from cfg.defaults import defaults
 from src.models.tsm import TSM
 from src.train import checkpoint, optim
-from src.train.config import check, merge
+from src.train.config import check, check_model_input, merge
 from src.train.plan import derive
 from src.train.metrics import topk_correct, video_probabilities
 
@@ -18,6 +18,7 @@ def test_every_provided_yaml_merges(path):
     from pathlib import Path
     cfg = merge([Path(path)], None, [])
     check(cfg, "supervised")
+    check_model_input(cfg)
     assert cfg.DATA.DATASET
 
 

@@ -6,15 +6,16 @@ from pathlib import Path
 import numpy as np
 
 from generate_helpers import ROOT
-from video_fixtures import write
+from video_fixtures import FORMATS, write
 
 TINY_CLIPS = ["DATA.EXTENSION", "mp4", "DATA.IMG_SIZE", "32", "DATA.CLIP_LENGTH", "4", "DATA.STRIDE", "2",
               "DATA.BATCH_SIZE", "8", "DATA.TORCH_N_WORKERS", "0"]
 TINY = [*TINY_CLIPS, "MODEL.TSM_BASE", "resnet18"]  # MODEL.TSM_BASE is refused for other MODEL.ARCH: use TINY_CLIPS
 
 
-def make_dataset(root: Path, n_train: int = 8, n_val: int = 3) -> Path:
-    """``root/toy/{train,val}/c0..c2``: bright, dark and striped 12-frame 32 px videos."""
+def make_dataset(root: Path, n_train: int = 8, n_val: int = 3, name: str = "toy", fmt: str = "h264") -> Path:
+    """``root/<name>/{train,val}/c0..c2``: bright, dark and striped 12-frame 32 px videos (``fmt``: a format of
+    ``video_fixtures.FORMATS``)."""
     rng = np.random.default_rng(0)
     for split, n in (("train", n_train), ("val", n_val)):
         for c in range(3):
@@ -26,10 +27,29 @@ def make_dataset(root: Path, n_train: int = 8, n_val: int = 3) -> Path:
                     frames[:] = 30 + rng.integers(0, 40)
                 else:
                     frames[:, :, ::4] = 255
-                write(root / "toy" / split / f"c{c}" / f"{i}.mp4", frames, "h264")
+                write(root / name / split / f"c{c}" / f"{i}.{FORMATS[fmt][0]}", frames, fmt)
     return root
 
 
 def run_script(script: str, *opts, env=None, prefix=(), args=()) -> subprocess.CompletedProcess:
     cmd = [sys.executable, *prefix, str(ROOT / script), *args, "--opts", *map(str, opts)]
     return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
+
+
+def run_in_process(script: str, *opts, args=()) -> subprocess.CompletedProcess:
+    """``run_script`` in this process, for runs that end at a one-line error: the script's ``main`` with its
+    output captured, without a second of interpreter and PyTorch start-up per case."""
+    import contextlib
+    import importlib.util
+    import io
+    spec = importlib.util.spec_from_file_location(f"script_{Path(script).stem}", ROOT / script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out, err = io.StringIO(), io.StringIO()
+    argv = [*map(str, args), "--opts", *map(str, opts)]
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = module.main(argv)
+        except SystemExit as e:  # argparse errors exit
+            code = e.code
+    return subprocess.CompletedProcess([script, *argv], code, out.getvalue(), err.getvalue())

@@ -229,7 +229,6 @@ def check(cfg: CfgNode, task: str) -> None:
     if not writable_folder(Path(cfg.TRAIN.OUTPUT)):
         raise UserError(f"TRAIN.OUTPUT {cfg.TRAIN.OUTPUT} is not writable (read-only or no permission); "
                         "choose another folder")
-    check_dataset_folder(cfg, task)
 
 
 def kinetics_hint(cfg: CfgNode) -> str:
@@ -348,6 +347,7 @@ def load(argv: list[str] | None, task: str, description: str,
         check_every_key_read(cfg, task, set(args.opts[::2]))
     print(f"{Path(sys.argv[0]).name}: configuration checked; loading PyTorch and the data", flush=True)
     check_model_input(cfg)
+    check_dataset_folder(cfg, task)
     args.changes = describe_changes(args.cfg, cfg)
     cfg.freeze()
     return cfg, args

@@ -53,9 +53,19 @@ def prepare_output(cfg: CfgNode, rt: Runtime, changes: str, config_name: str = "
     logger.info(f"device {rt.describe()}")
     logger.info(rt.threads)
     if rt.main:
-        (output / config_name).write_text(cfg.dump())
+        recorded = cfg if config_name != "config.yaml" else without_resume(cfg)
+        (output / config_name).write_text(recorded.dump())
         logger.info(f"configuration in {output / config_name}; changed from the defaults: {changes}")
     return logger
+
+
+def without_resume(cfg: CfgNode) -> CfgNode:
+    """What a training run's config.yaml records: the configuration without MODEL.RESUME, which says how this
+    process started, not what the run is; so ``--cfg OUTPUT/config.yaml`` runs the whole run again."""
+    recorded = cfg.clone()
+    recorded.defrost()
+    recorded.MODEL.RESUME = ""
+    return recorded
 
 
 def place(model: nn.Module, device: torch.device, channels_last: bool) -> nn.Module:
