@@ -12,7 +12,7 @@ from .jit import kernel
 from .variations import USES_COEFFICIENTS, USES_RANDOM, apply_variation
 
 MAX_MAPS = 8
-COMPILE_S = 20  # a cold compile of both kernels: 17 s measured on the 2-core machine (README, Quickstart)
+COMPILE_S = 20  # a cold compile of both kernels on the 2-core machine (README, Quickstart)
 COMPILE_NOTE_AFTER_S = 1.0  # a cache load takes well under this; a compile far longer
 
 
