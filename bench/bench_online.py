@@ -1,31 +1,36 @@
 """On-the-fly fractal clips (DATA.SOURCE fractal): clips/s the source delivers, next to the file loader
 (bench.bench_data) and to what training consumes (bench.bench_train).
 
-python -m bench.bench_online [--device cpu|torch-cpu|cuda] [--workers 2] [--batch 32] [--batches 10] [--size 112]
+python -m bench.bench_online [--device cpu|triton-cpu|cuda] [--workers 2] [--batch 32] [--batches 10] [--size 112]
 
-cpu: the numba renderer in the loader workers; torch-cpu / cuda: the workers draw parameters and the torch
-renderer draws whole batches on that device (what DATA.RENDER_DEVICE selects in training).
+cpu: the numba renderer in the loader workers; cuda: the workers draw parameters and frame each video, the
+chaos-game kernel draws whole batches on the GPU (what DATA.RENDER_DEVICE selects in training); triton-cpu: that
+kernel in Triton's interpreter (a check of the path, not a speed).
 """
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import torch
+if "triton-cpu" in sys.argv:  # the kernel in Triton's interpreter, which is chosen before Triton loads
+    os.environ["TRITON_INTERPRET"] = "1"
 
-from cfg.defaults import defaults
-from src.data.device_render import rendered_batches
-from src.data.loaders import make_loader
-from src.train.supervised import clip_spec, labelled_datasets
+import torch  # noqa: E402
+
+from cfg.defaults import defaults  # noqa: E402
+from src.data.device_render import rendered_batches  # noqa: E402
+from src.data.loaders import make_loader  # noqa: E402
+from src.train.supervised import clip_spec, labelled_datasets  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
     p = argparse.ArgumentParser()
-    p.add_argument("--device", choices=("cpu", "torch-cpu", "cuda"), default="cpu")
+    p.add_argument("--device", choices=("cpu", "triton-cpu", "cuda"), default="cpu")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--batches", type=int, default=10)

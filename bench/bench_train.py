@@ -17,11 +17,14 @@ import tempfile
 import time
 from pathlib import Path
 
-import torch
+if "triton-cpu" in sys.argv:  # the kernel in Triton's interpreter, which is chosen before Triton loads
+    os.environ["TRITON_INTERPRET"] = "1"
 
-from src.models.registry import MODELS, build_model, describe
-from src.train.engine import place
-from src.utils.threads import openmp_waits_passively
+import torch  # noqa: E402
+
+from src.models.registry import MODELS, build_model, describe  # noqa: E402
+from src.train.engine import place  # noqa: E402
+from src.utils.threads import openmp_waits_passively  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -117,8 +120,8 @@ def main() -> None:
     p.add_argument("--bf16", action="store_true", help="CPU: bfloat16 autocast")
     p.add_argument("--data", choices=("random", "files", "fractal"), default="random")
     p.add_argument("--workers", type=int, default=2, help="loader workers with --data files|fractal")
-    p.add_argument("--render_device", choices=("cpu", "cuda", "torch-cpu"), default="cpu",
-                   help="with --data fractal: DATA.RENDER_DEVICE (cpu: numba in the workers)")
+    p.add_argument("--render_device", choices=("cpu", "cuda", "triton-cpu"), default="cpu",
+                   help="with --data fractal: DATA.RENDER_DEVICE (cpu: numba in the workers; cuda: the kernel)")
     p.add_argument("--threads", choices=("budget", "default", "both"), default="both",
                    help="the project's thread budget, torch's default, or both side by side")
     a = p.parse_args()

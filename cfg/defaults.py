@@ -23,7 +23,7 @@ _C.DATA.CLASS_PARAMS = None  # fractal source: folder of class files (--gen_para
 _C.DATA.SAMPLES_PER_EPOCH = 10000  # fractal source: rendered training clips per epoch
 _C.DATA.VAL_SAMPLES = 500  # fractal source: rendered validation videos (fixed draw)
 _C.DATA.RENDER_RES = 0  # fractal source: rendered frame side; 0 = IMG_SIZE·256/224 (128 for 112)
-_C.DATA.RENDER_DEVICE = "cpu"  # fractal source: cpu (numba, loader workers), cuda (torch, the training GPU), torch-cpu
+_C.DATA.RENDER_DEVICE = "cpu"  # fractal source: cpu (numba, loader workers), cuda (kernel on the GPU), triton-cpu
 _C.DATA.RENDER_SPLATS = 0  # fractal source: splats per frame; 0 = the file generator's density at RENDER_RES
 
 _C.TRAIN = CN()

@@ -41,7 +41,7 @@ def test_bench_train_on_random_clips_files_and_rendered_fractals(tmp_path):
 @pytest.mark.slow
 def test_bench_online_renders_clips_with_the_torch_renderer():
     """The numba renderer in loader workers is bench_train's --data fractal above."""
-    assert FIGURE.search(bench("bench_online", "--device", "torch-cpu", "--workers", 1, "--batch", 2, "--batches", 2,
+    assert FIGURE.search(bench("bench_online", "--device", "triton-cpu", "--workers", 1, "--batch", 2, "--batches", 2,
                                "--size", 32, "--classes", 2))
 
 

@@ -1,10 +1,12 @@
-"""Fractal clips rendered on the training device (``DATA.RENDER_DEVICE cuda``).
+"""Fractal clips rendered on the training device (``DATA.RENDER_DEVICE cuda``, or ``triton-cpu`` to run the same
+kernel through Triton's interpreter on the CPU).
 
-Loader workers only draw parameters: for each item the maps of the frames its clip(s) take, the first and last
-frame that frame the video, the crop box of each view, and a spare draw. The main process renders whole batches
-with the torch renderer (``synthetic/chaos_torch.py``), replaces degenerate clips by spares, and crops and
-resizes on the device, so clips never leave it. Every clip is a function of (seed, epoch, index), as with the
-CPU source: the items' draws come from their seeds and the batch's device randomness from its first seed.
+Loader workers draw everything a clip needs but the chaos game itself: the maps of the frames its clip(s) take,
+the video's framing window (the numba border render, as the file generator frames a video; an empty border or a
+zero-size window is redrawn there), the crop box of each view, a seed for the kernel, and a spare draw. The main
+process renders whole batches with one kernel launch (``synthetic/batch_render.py``), replaces degenerate clips by
+spares, and crops and resizes on the device, so clips never leave it and nothing waits on it. Every clip is a
+function of (seed, epoch, index), as with the CPU source, and does not depend on its batch mates.
 """
 import math
 
@@ -14,7 +16,10 @@ from torch.utils.data import Dataset
 from torchvision.ops import roi_align
 from torchvision.transforms import RandomResizedCrop
 
-from ..synthetic.chaos_torch import Budget, MAX_MAPS, default_splats, render_clips
+from ..synthetic.batch_render import Budget, default_splats, render_clips
+from ..synthetic.chaos_game import MAX_MAPS, pixel_transform, selection_thresholds
+from ..synthetic.fractal import find_windows
+from ..synthetic.generator import until_valid
 from ..utils.threads import loader_workers
 from .clip_sampling import contrastive_clips, random_clip
 from .datasets import ClipSpec, item_randomness
@@ -22,6 +27,7 @@ from .fractal_source import FractalSource
 
 SPARE_SHARE = 0.25  # spare clips rendered per batch, as a share of the batch; they replace degenerate ones
 RATIO = (3 / 4, 4 / 3)
+DRAW_KEYS = ("coef", "cuts", "scale", "var", "seed")
 
 
 class FractalParams(Dataset):
@@ -41,16 +47,24 @@ class FractalParams(Dataset):
     def short_videos(self) -> int:
         return 0
 
-    def _draw(self, i: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, int, int]:
-        s = self.spec
+    def _draw(self, i: int, rng: np.random.Generator) -> dict:
+        """The kernel's inputs for the frames of this item's clip(s), framed as the whole video."""
+        s, settings = self.spec, self.source.settings
         params = self.source.classes[self.labels[i]] if self.source.classes else None
-        weights, var = self.source.generator.draw(self.source.settings, rng, params)
+
+        def framed():
+            weights, var = self.source.generator.draw(settings, rng, params)
+            return weights, var, find_windows(weights, var, settings, rng, per_frame=False)
+        (weights, var, windows), _ = until_valid(framed)
         n = len(weights)
         picks = random_clip(n, s.clip_length, s.stride, rng)[None] if self.views == 1 else \
             contrastive_clips(n, s.clip_length, s.stride, rng)
-        padded = np.zeros((n, MAX_MAPS, 6), np.float32)
-        padded[:, : weights.shape[1]] = weights
-        return padded[picks.reshape(-1)], padded[[0, -1]], weights.shape[1], var
+        picks = picks.reshape(-1)
+        coef = np.zeros((len(picks), MAX_MAPS, 6), np.float32)
+        coef[:, : weights.shape[1]] = weights[picks]
+        return {"coef": coef, "cuts": selection_thresholds(weights[picks]),
+                "scale": pixel_transform(windows[picks], settings.res), "var": np.int32(var),
+                "seed": np.int64(rng.integers(0, 2 ** 62))}
 
     def __getitem__(self, key):
         i, seed = key if isinstance(key, tuple) else (key, None)
@@ -60,11 +74,8 @@ class FractalParams(Dataset):
             canvas = torch.empty(1, res, res)
             crops = [[RandomResizedCrop.get_params(canvas, [self.min_scale, 1.0], list(RATIO))
                       for _ in range(self.views)] for _ in range(2)]
-            return {"frames": torch.from_numpy(np.stack([d[0] for d in draws])),
-                    "probes": torch.from_numpy(np.stack([d[1] for d in draws])),
-                    "n_maps": torch.tensor([d[2] for d in draws]), "var": torch.tensor([d[3] for d in draws]),
-                    "crops": torch.tensor(crops, dtype=torch.float32), "label": self.labels[i], "index": i,
-                    "seed": int(rng.integers(0, 2 ** 62))}
+            item = {k: torch.from_numpy(np.stack([d[k] for d in draws])) for k in DRAW_KEYS}
+            return {**item, "crops": torch.tensor(crops, dtype=torch.float32), "label": self.labels[i], "index": i}
 
 
 def fill_from_spares(primary: torch.Tensor, valid: torch.Tensor, spares: torch.Tensor,
@@ -84,9 +95,9 @@ class RenderedBatches:
     (views [B, 2, 3, T, S, S], indices) for contrastive pairs, float in [0, 1] like the CPU source."""
 
     def __init__(self, batches, device: torch.device, res: int, crop_size: int, clip_length: int, budget: Budget,
-                 views: int = 1, seeded: bool = True):
+                 views: int = 1):
         self.batches, self.device, self.res, self.crop_size = batches, device, res, crop_size
-        self.clip_length, self.budget, self.views, self.seeded = clip_length, budget, views, seeded
+        self.clip_length, self.budget, self.views = clip_length, budget, views
         self.skipped = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -97,21 +108,19 @@ class RenderedBatches:
 
     def __iter__(self):
         for batch in self.batches:
-            yield None if batch is None else self.render(batch, batch["var"].tolist(), int(batch["seed"][0]))
+            yield None if batch is None else self.render(batch)
 
-    def render(self, batch: dict, variations: list[list[int]], seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Render a collated batch; ``variations`` (per item: clip, spare) and ``seed`` are its host data."""
-        b = len(variations)
+    def render(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
+        """Render a collated batch: each item's clip, and the first items' spares to replace degenerate clips."""
+        b = len(batch["label"])
         s = min(b, math.ceil(SPARE_SHARE * b))
-        variations = [v[0] for v in variations] + [v[1] for v in variations[:s]]
-        generator = torch.Generator(device=self.device).manual_seed(seed) if self.seeded else None
         to = lambda t: t.to(self.device, non_blocking=True)  # noqa: E731
-        frames, probes, n_maps, crops = (to(batch[k]) for k in ("frames", "probes", "n_maps", "crops"))
-        video, valid = render_clips(torch.cat([frames[:, 0], frames[:s, 1]]), torch.cat([probes[:, 0], probes[:s, 1]]),
-                                    torch.cat([n_maps[:, 0], n_maps[:s, 1]]), variations, self.res, self.budget,
-                                    generator)
+        draws = {k: to(torch.cat([batch[k][:, 0], batch[k][:s, 1]])) for k in DRAW_KEYS}
+        video, valid = render_clips(draws["coef"], draws["cuts"], draws["scale"], draws["var"], draws["seed"],
+                                    self.res, self.budget)
         source, _ = fill_from_spares(video[:b], valid[:b], video[b:], valid[b:])
         video = video[source]
+        crops = to(batch["crops"])
         crops = torch.cat([crops[:, 0], crops[:s, 1]])[source]
         labels = to(batch["label"] if self.views == 1 else batch["index"])
         labels = torch.cat([labels, labels[:s]])[source] if self.views == 1 else labels

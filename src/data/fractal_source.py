@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..synthetic.chaos_torch import default_splats
+from ..synthetic.batch_render import default_splats
 from ..synthetic.chaos_game import compile_kernels
 from ..synthetic.class_files import ClassFileError, find_class_files
 from ..synthetic.fractal import FractalGenerator

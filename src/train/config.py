@@ -6,6 +6,7 @@ from it (batch-scaled learning rates, the time limit in seconds, ...) live in ``
 """
 import argparse
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -27,7 +28,7 @@ CHOICES = {
     "AUG.TYPE_MIXUP": ("none", "back"),
     "AUG.INTERP": ("bicubic", "bilinear", "nearest", "area"),
     "DATA.SOURCE": ("files", "fractal"),
-    "DATA.RENDER_DEVICE": ("cpu", "cuda", "torch-cpu"),
+    "DATA.RENDER_DEVICE": ("cpu", "cuda", "triton-cpu"),
 }
 
 # (low, high, low inclusive, high inclusive); None: unbounded
@@ -207,8 +208,9 @@ def check(cfg: CfgNode, task: str) -> None:
     for key, allowed in CHOICES.items():
         value = value_of(cfg, key)
         if value not in allowed:
-            hint = {"DATA.RENDER_DEVICE": " (cpu: numba in the loader workers; cuda: the torch renderer on the "
-                                          "training GPU; torch-cpu: the same on the CPU)"}.get(key, "")
+            hint = {"DATA.RENDER_DEVICE": " (cpu: numba in the loader workers; cuda: the chaos-game kernel on the "
+                                          "training GPU; triton-cpu: that kernel in Triton's interpreter, on the "
+                                          "CPU, to check the GPU path)"}.get(key, "")
             raise UserError(f"{key} {value!r} is not one of {', '.join(allowed)}{hint}")
     if cfg.DATA.RENDER_DEVICE != "cpu" and cfg.DATA.SOURCE != "fractal":
         raise UserError(f"DATA.RENDER_DEVICE {cfg.DATA.RENDER_DEVICE} renders fractal clips; it needs "
@@ -268,7 +270,7 @@ def check_model_input(cfg: CfgNode) -> None:
         import torch
         if not torch.cuda.is_available():
             raise UserError("DATA.RENDER_DEVICE cuda needs a CUDA GPU and none is visible; use DATA.RENDER_DEVICE "
-                            "cpu (or torch-cpu to check the GPU path on the CPU)")
+                            "cpu (or triton-cpu to check the GPU path on the CPU)")
 
 
 def check_every_key_read(cfg: CfgNode, task: str, opts_keys: set[str]) -> None:
@@ -345,6 +347,8 @@ def load(argv: list[str] | None, task: str, description: str,
     check(cfg, task)
     if task in ("supervised", "contrastive"):
         check_every_key_read(cfg, task, set(args.opts[::2]))
+    if cfg.DATA.RENDER_DEVICE == "triton-cpu":
+        os.environ["TRITON_INTERPRET"] = "1"  # read when Triton first loads, which is below
     print(f"{Path(sys.argv[0]).name}: configuration checked; loading PyTorch and the data", flush=True)
     check_model_input(cfg)
     check_dataset_folder(cfg, task)

@@ -63,7 +63,7 @@ class ContrastiveTask:
         notes = [f"{len(pairs)} videos from {where}, {pairs.short_videos()} shorter than one clip"]
         if cfg.DATA.RENDER_DEVICE != "cpu":
             device = render_device(cfg, rt)
-            notes.append(f"clip pairs rendered on {device} by the torch renderer")
+            notes.append(f"clip pairs rendered on {device} by the chaos-game kernel")
             return TaskData(rendered_batches(pairs.source, clip_spec(cfg), cfg, device, rt.rank, rt.world, views=2),
                             [], notes)
         batches = make_loader(pairs, cfg.DATA.BATCH_SIZE, loader_workers(cfg.DATA.TORCH_N_WORKERS), shuffle=True,

@@ -60,7 +60,7 @@ def labelled_datasets(cfg: CfgNode) -> tuple[TrainClips, ValidationClips, dict[s
 
 
 def render_device(cfg: CfgNode, rt: Runtime) -> torch.device:
-    """Where DATA.RENDER_DEVICE cuda / torch-cpu renders: the training GPU, or the CPU."""
+    """Where DATA.RENDER_DEVICE cuda / triton-cpu renders: the training GPU, or the CPU."""
     return rt.device if cfg.DATA.RENDER_DEVICE == "cuda" else torch.device("cpu")
 
 
@@ -117,7 +117,7 @@ class SupervisedTask:
                  f"{train.short_videos()} shorter than one clip"]
         if cfg.DATA.RENDER_DEVICE != "cpu":
             device = render_device(cfg, rt)
-            notes.append(f"training clips rendered on {device} by the torch renderer; validation clips by the "
+            notes.append(f"training clips rendered on {device} by the chaos-game kernel; validation clips by the "
                          "loader workers")
             return TaskData(rendered_batches(train.source, clip_spec(cfg), cfg, device, rt.rank, rt.world),
                             class_names(classes), notes)
