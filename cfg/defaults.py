@@ -39,6 +39,7 @@ _C.TRAIN.LR_BASE = 8e-4
 _C.TRAIN.LR_WARMUP = 1e-6
 _C.TRAIN.LR_MIN = 1e-5
 _C.TRAIN.CLIP_GRAD = 5.0
+_C.TRAIN.PRINT_FREQ = 20  # steps between progress-bar updates of the loss (each reads it back from the device)
 _C.TRAIN.LR_SCHEDULER = CN()
 _C.TRAIN.LR_SCHEDULER.NAME = "cosine"
 _C.TRAIN.LR_SCHEDULER.EPOCHS_DECAY = 12

@@ -1,12 +1,16 @@
 """Outer augmentations (docs/augmentations.md): shapes, value ranges, curriculum ends."""
+import math
+
 import pytest
 import torch
+from torchvision.transforms.v2 import functional as F
 
 from src.transform.camera import camera_motion, pan, pan_windows, perspective, ramp, shake, zoom
 from src.transform.inner import MEAN, STD
 from src.transform.mixup import BackgroundMixup
-from src.transform.outer import OuterConfig, OuterTransform, normalise
+from src.transform.outer import OuterConfig, OuterTransform, gaussian_blur, normalise
 from src.transform.randaugment import OPS, rand_augment
+from src.transform.warp import perspective_grid, warp_clips
 
 
 @pytest.fixture
@@ -52,15 +56,62 @@ def test_camera_motion_with_zero_probabilities_changes_nothing(clips):
 
 @pytest.mark.parametrize("name", list(OPS))
 def test_each_randaugment_op_keeps_shape_and_range(name, clips):
-    frames = clips[0].transpose(0, 1)
-    out = OPS[name](frames, 1.0, None)
-    assert out.shape == frames.shape and out.min() >= 0 and out.max() <= 1
+    out = OPS[name](clips, torch.tensor([1.0, 0.5, 0.2, 0.0]), torch.tensor([1.0, -1.0, 1.0, -1.0]))
+    assert out.shape == clips.shape and out.min() >= 0 and out.max() <= 1
 
 
-def test_randaugment_applies_the_same_op_to_every_frame():
-    frame = torch.rand(1, 3, 32, 32)
-    out = rand_augment(frame.expand(8, -1, -1, -1).clone(), magnitude=10, n_ops=14)
-    assert torch.allclose(out, out[:1].expand_as(out))
+def test_randaugment_applies_the_same_ops_to_every_frame_of_a_clip():
+    frames = torch.rand(6, 3, 1, 32, 32).expand(-1, -1, 8, -1, -1).clone()
+    out = rand_augment(frames, magnitude=10, n_ops=14)
+    assert torch.allclose(out, out[:, :, :1].expand_as(out)) and not torch.allclose(out, frames)
+
+
+@pytest.mark.parametrize("name,reference", [
+    ("auto_contrast", lambda x, f: F.autocontrast(x)),
+    ("equalize", lambda x, f: F.equalize(x)),
+    ("brightness", lambda x, f: F.adjust_brightness(x, f)),
+    ("contrast", lambda x, f: F.adjust_contrast(x, f)),
+    ("saturation", lambda x, f: F.adjust_saturation(x, f)),
+    ("sharpness", lambda x, f: F.adjust_sharpness(x, f)),
+])
+def test_batched_colour_ops_match_torchvision_per_clip(name, reference, clips):
+    level, sign = torch.tensor([1.0, 0.5, 0.2, 0.7]), torch.tensor([1.0, -1.0, 1.0, -1.0])
+    out = OPS[name](clips, level, sign)
+    for i in range(len(clips)):
+        expected = reference(clips[i].transpose(0, 1), float(1 + sign[i] * 0.9 * level[i])).transpose(0, 1)
+        assert torch.allclose(out[i], expected, atol=1e-5), (name, i)
+
+
+def test_batched_geometric_ops_match_torchvision_per_clip(clips):
+    level, sign = torch.tensor([1.0, 0.5, 0.2, 0.7]), torch.tensor([1.0, -1.0, 1.0, -1.0])
+    nearest = F.InterpolationMode.NEAREST
+    rotated, sheared, moved = (OPS[n](clips, level, sign) for n in ("rotate", "shear_x", "translate_y"))
+    for i in range(len(clips)):
+        frames, m, s = clips[i].transpose(0, 1), float(level[i]), float(sign[i])
+        assert torch.equal(rotated[i], F.rotate(frames, s * 30 * m, nearest, fill=0.0).transpose(0, 1))
+        shear = math.degrees(math.atan(s * 0.3 * m))
+        assert torch.equal(sheared[i], F.affine(frames, 0.0, [0, 0], 1.0, [shear, 0.0], nearest,
+                                                fill=0.0).transpose(0, 1))
+        offset = round(s * 0.45 * m * 32)
+        assert torch.equal(moved[i], F.affine(frames, 0.0, [0, offset], 1.0, [0.0, 0.0], nearest,
+                                              fill=0.0).transpose(0, 1))
+
+
+def test_batched_blur_matches_torchvision_per_clip(clips):
+    sigmas = torch.tensor([0.1, 0.7, 1.3, 1.99])
+    out = gaussian_blur(clips, sigmas)
+    for i, sigma in enumerate(sigmas.tolist()):
+        expected = F.gaussian_blur(clips[i].transpose(0, 1), [3, 3], [sigma, sigma]).transpose(0, 1)
+        assert torch.allclose(out[i], expected, atol=1e-6)
+
+
+def test_batched_perspective_matches_torchvision():
+    frames = torch.rand(3, 3, 32, 32)
+    start, end = [[0, 0], [31, 0], [31, 31], [0, 31]], [[3, 2], [29, 5], [30, 28], [1, 30]]
+    ours = warp_clips(frames.transpose(0, 1)[None], perspective_grid(start, end, 32, 32, frames.device),
+                      as_torchvision=True)
+    expected = F.perspective(frames, start, end, F.InterpolationMode.BILINEAR, fill=0.0)
+    assert torch.allclose(ours[0].transpose(0, 1), expected, atol=1e-5)
 
 
 def test_outer_transform_without_augmentation_only_normalises(clips):

@@ -151,9 +151,11 @@ def test_the_epoch_accuracy_is_hits_over_rows():
     opt = torch.optim.SGD(model.parameters(), lr=0.0)
 
     class Batches(list):
+        may_skip = False
+
         def set_epoch(self, epoch):
             pass
-    s = SimpleNamespace(cfg=SimpleNamespace(SEED=0, TRAIN=SimpleNamespace(CLIP_GRAD=0)),
+    s = SimpleNamespace(cfg=SimpleNamespace(SEED=0, TRAIN=SimpleNamespace(CLIP_GRAD=0, PRINT_FREQ=20)),
                         plan=SimpleNamespace(steps_per_epoch=2), model=model, optimizer=opt,
                         scheduler=torch.optim.lr_scheduler.LambdaLR(opt, lambda _: 1.0),
                         scaler=torch.amp.GradScaler("cpu", enabled=False),

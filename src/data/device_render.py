@@ -94,6 +94,8 @@ class RenderedBatches:
     """Batches of ``FractalParams`` items rendered on ``device``: (clips [B, 3, T, S, S], labels) for training,
     (views [B, 2, 3, T, S, S], indices) for contrastive pairs, float in [0, 1] like the CPU source."""
 
+    may_skip = False  # rendering cannot fail like a video file: no batch is None
+
     def __init__(self, batches, device: torch.device, res: int, crop_size: int, clip_length: int, budget: Budget,
                  views: int = 1):
         self.batches, self.device, self.res, self.crop_size = batches, device, res, crop_size

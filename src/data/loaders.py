@@ -28,6 +28,8 @@ class Batches:
     distributed training loop can skip the step on every rank together.
     """
 
+    may_skip = True  # a batch can come out as None: the ranks agree on skipping it, each step
+
     def __init__(self, loader: DataLoader, complete_only: bool = False):
         self.loader, self.skipped, self._reported, self.complete_only = loader, 0, set(), complete_only
 

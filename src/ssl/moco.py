@@ -15,14 +15,22 @@ class MoCo(nn.Module):
         self.register_buffer("queue", nnf.normalize(torch.randn(queue, dim), dim=1))
         self.register_buffer("queue_ids", torch.full((queue,), -1, dtype=torch.long))
         self.register_buffer("queue_ptr", torch.zeros((), dtype=torch.long))  # saved with checkpoints
+        self._ptr: int | None = 0  # the host's copy of queue_ptr (None after loading a checkpoint: read it once)
 
     @torch.no_grad()
     def enqueue(self, keys: torch.Tensor, ids: torch.Tensor) -> None:
         keys, ids = gather(keys), gather(ids)
-        ptr, n = int(self.queue_ptr), len(keys)
+        if self._ptr is None:
+            self._ptr = int(self.queue_ptr)
+        ptr, n = self._ptr, len(keys)
         self.queue[ptr:ptr + n] = keys
         self.queue_ids[ptr:ptr + n] = ids
-        self.queue_ptr.fill_((ptr + n) % len(self.queue))
+        self._ptr = (ptr + n) % len(self.queue)
+        self.queue_ptr.fill_(self._ptr)  # a host value: the device never waits on the host's copy
+
+    def _load_from_state_dict(self, *args, **kwargs):
+        super()._load_from_state_dict(*args, **kwargs)
+        self._ptr = None  # a loaded checkpoint's pointer is read again
 
     def logits(self, q: torch.Tensor, k: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
         """[B, 1 + K]: the positive, then the queue; negatives from the query's own video are −∞."""

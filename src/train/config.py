@@ -45,7 +45,7 @@ RANGES = {
     "TRAIN.EPOCHS_EVAL": (1, None, True, None), "TRAIN.WEIGHT_DECAY": (0, None, True, None),
     "TRAIN.LR_BASE": (0, None, False, None), "TRAIN.LR_WARMUP": (0, None, True, None),
     "TRAIN.LR_MIN": (0, None, True, None), "TRAIN.CLIP_GRAD": (0, None, True, None),
-    "TRAIN.N_CHECK": (0, None, True, None),
+    "TRAIN.N_CHECK": (0, None, True, None), "TRAIN.PRINT_FREQ": (1, None, True, None),
     "TRAIN.LR_SCHEDULER.EPOCHS_DECAY": (0, None, False, None), "TRAIN.LR_SCHEDULER.DECAY_RATE": (0, None, False, None),
     "TRAIN.OPTIMIZER.EPS": (0, None, False, None), "TRAIN.OPTIMIZER.MOMENTUM": (0, 1, True, False),
     "MODEL.DROPOUT": (0, 1, True, False),

@@ -80,7 +80,7 @@ class ContrastiveTask:
         scheme = cfg.TRAIN.SSL_SCHEME
 
         def step_fn(batch, step):
-            clips, ids = batch[0].to(rt.device, non_blocking=True), batch[1].to(rt.device)
+            clips, ids = (t.to(rt.device, non_blocking=True) for t in batch[:2])
             q, k = transform(clips, step)
             with rt.autocast():
                 outputs, targets = model(q, k, ids, step)

@@ -137,7 +137,7 @@ def _run(cfg: CfgNode, task: Task, rt: Runtime, changes: str) -> None:
     logger.info(f"{describe(cfg.MODEL.ARCH, variant(cfg))} ({task.name}): "
                 f"{sum(p.numel() for p in model.parameters() if p.requires_grad):,} trainable parameters")
     model = wrap(model, cfg, rt)
-    optimizer = optim.build_optimizer(cfg, plan, model)
+    optimizer = optim.build_optimizer(cfg, plan, model, fused=rt.device.type == "cuda")
     scheduler = optim.build_scheduler(cfg, plan, optimizer, plan.steps_per_epoch)
     meta = {"task": task.name, "arch": cfg.MODEL.ARCH, "base": variant(cfg), "n_classes": plan.n_classes,
             "classes": data.class_names}

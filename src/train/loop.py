@@ -19,7 +19,6 @@ from .runtime import Runtime, all_ranks, any_rank, all_reduce_sum
 Hits = dict[str, tuple[torch.Tensor, int]]
 # step_fn(batch, step) -> (loss, batch size, hits)
 StepFn = Callable[[tuple, int], tuple[torch.Tensor, int, Hits]]
-POSTFIX_EVERY = 20  # steps between progress-bar loss updates (each reads the loss back from the device)
 
 
 @dataclass
@@ -62,7 +61,7 @@ def train_epoch(s: Session, batches, step_fn: StepFn, epoch: int) -> dict[str, f
     rows: dict[str, int] = {}
     bar = progress(batches, steps_per_epoch, desc=f"epoch {epoch}", disable=not s.rt.main, leave=False)
     for i, batch in enumerate(bar):
-        if not all_ranks(batch is not None, s.rt):  # a batch whose every video failed, on any rank
+        if batches.may_skip and not all_ranks(batch is not None, s.rt):  # every video failed, on any rank
             continue
         step = epoch * steps_per_epoch + i
         s.optimizer.zero_grad(set_to_none=True)
@@ -78,7 +77,7 @@ def train_epoch(s: Session, batches, step_fn: StepFn, epoch: int) -> dict[str, f
         seen += n
         for k, (h, r) in batch_hits.items():
             hits[k], rows[k] = hits.get(k, 0) + h, rows.get(k, 0) + r
-        if s.rt.main and i % POSTFIX_EVERY == 0:
+        if s.rt.main and (i + 1) % cfg.TRAIN.PRINT_FREQ == 0:
             bar.set_postfix(loss=f"{loss_sum.item() / seen:.4f}", lr=f"{s.optimizer.param_groups[0]['lr']:.2e}")
     keys = sorted(hits)
     totals = all_reduce_sum([loss_sum.item(), float(seen)] + [v for k in keys for v in (float(hits[k]), rows[k])],

@@ -7,7 +7,7 @@ def topk_correct(logits: torch.Tensor, labels: torch.Tensor, ks: tuple[int, ...]
     tensor [len(ks)] on the logits' device, so counting never waits for the device."""
     top = logits.topk(min(max(ks), logits.shape[1]), dim=1).indices
     hit = (top == labels[:, None]).cumsum(dim=1).clamp_(max=1)  # column j: label among the j+1 highest
-    return hit[:, [min(k, top.shape[1]) - 1 for k in ks]].sum(dim=0)
+    return torch.stack([hit[:, min(k, top.shape[1]) - 1] for k in ks]).sum(dim=1)  # int columns: no index upload
 
 
 def video_probabilities(logits: torch.Tensor, video_ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -19,13 +19,17 @@ def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
     return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
 
 
-def build_optimizer(cfg: CfgNode, plan: Plan, model: nn.Module) -> torch.optim.Optimizer:
+def build_optimizer(cfg: CfgNode, plan: Plan, model: nn.Module, fused: bool = False) -> torch.optim.Optimizer:
+    """``fused`` (on CUDA): one kernel per step, and a GradScaler hands it the inf check instead of reading it on
+    the host every step."""
     groups, t = param_groups(model, cfg.TRAIN.WEIGHT_DECAY), cfg.TRAIN
     if t.OPTIMIZER.NAME == "sgd":
-        return torch.optim.SGD(groups, lr=plan.lr_base, momentum=t.OPTIMIZER.MOMENTUM, nesterov=True)
+        return torch.optim.SGD(groups, lr=plan.lr_base, momentum=t.OPTIMIZER.MOMENTUM, nesterov=True, fused=fused)
     if t.OPTIMIZER.NAME == "adam":
-        return torch.optim.Adam(groups, lr=plan.lr_base, betas=tuple(t.OPTIMIZER.BETAS), eps=t.OPTIMIZER.EPS)
-    return torch.optim.AdamW(groups, lr=plan.lr_base, betas=tuple(t.OPTIMIZER.BETAS), eps=t.OPTIMIZER.EPS)
+        return torch.optim.Adam(groups, lr=plan.lr_base, betas=tuple(t.OPTIMIZER.BETAS), eps=t.OPTIMIZER.EPS,
+                                fused=fused)
+    return torch.optim.AdamW(groups, lr=plan.lr_base, betas=tuple(t.OPTIMIZER.BETAS), eps=t.OPTIMIZER.EPS,
+                             fused=fused)
 
 
 def learning_rate(cfg: CfgNode, plan: Plan, steps_per_epoch: int, t: int) -> float:

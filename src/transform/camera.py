@@ -2,12 +2,14 @@
 
 Random parameters are drawn once per call and shared by the samples a call modifies (the reference
 distribution); whether a sample is modified is decided per sample. Clips are [B, C, T, H, W], square frames.
+Every random draw is made on the host, so nothing here waits on the device.
 """
 import math
 
 import torch
 import torch.nn.functional as nnf
-from torchvision.transforms.v2 import functional as F
+
+from .warp import perspective_grid, upload, warp_clips
 
 PERSPECTIVE_DISTORTION = 0.7
 PERSPECTIVE_ZOOM = 1.4
@@ -113,14 +115,23 @@ def shake(clips: torch.Tensor, step: int, n_steps: int) -> torch.Tensor:
     return torch.stack([big[:, :, f, tops[f]:tops[f] + h, lefts[f]:lefts[f] + w] for f in range(t)], dim=2)
 
 
+def chosen_samples(n: int, prob: float) -> torch.Tensor | None:
+    """Host indices of the samples a transform of probability ``prob`` touches (None: none)."""
+    chosen = torch.nonzero(torch.rand(n) < prob).flatten() if prob > 0 else torch.empty(0, dtype=torch.long)
+    return chosen if len(chosen) else None
+
+
+def apply_to(clips: torch.Tensor, chosen: torch.Tensor | None, fn) -> torch.Tensor:
+    """``fn`` applied to the ``chosen`` samples (host indices), the others unchanged."""
+    if chosen is None:
+        return clips
+    index = upload(chosen, clips.device)
+    return clips.index_copy(0, index, fn(clips.index_select(0, index)))
+
+
 def _apply_to(clips: torch.Tensor, prob: float, fn) -> torch.Tensor:
     """Apply ``fn`` (batch-shared parameters) to the samples chosen with probability ``prob``."""
-    chosen = torch.rand(len(clips)) < prob
-    if prob <= 0 or not chosen.any():
-        return clips
-    out = clips.clone()
-    out[chosen.to(clips.device)] = fn(clips[chosen.to(clips.device)])
-    return out
+    return apply_to(clips, chosen_samples(len(clips), prob), fn)
 
 
 def camera_motion(clips: torch.Tensor, step: int, n_steps: int, p_shift: float, p_zoom: float,
@@ -146,9 +157,7 @@ def perspective(clips: torch.Tensor, prob: float) -> torch.Tensor:
     end = perspective_corners(h, w)
 
     def warp(x: torch.Tensor) -> torch.Tensor:
-        frames = x.transpose(1, 2).reshape(-1, x.shape[1], h, w)
-        frames = F.perspective(frames, start, end, interpolation=F.InterpolationMode.BILINEAR, fill=0.0)
+        warped = warp_clips(x, perspective_grid(start, end, h, w, x.device), as_torchvision=True)
         size = (math.floor(h * PERSPECTIVE_ZOOM), math.floor(w * PERSPECTIVE_ZOOM))
-        frames = _centre_crop(nnf.interpolate(frames, size=size, mode="bilinear", align_corners=False), h, w)
-        return frames.view(x.shape[0], t, x.shape[1], h, w).transpose(1, 2)
+        return _centre_crop(_resize_frames(warped, size), h, w)
     return _apply_to(clips, prob, warp)

@@ -8,7 +8,8 @@ import torch.nn.functional as nnf
 from torchvision.transforms import v2
 from torchvision.transforms.v2 import functional as F
 
-from .camera import _apply_to, _integer, _uniform, pan, pan_windows
+from .camera import _apply_to, _integer, apply_to, chosen_samples, pan, pan_windows
+from .warp import affine_grid, upload, warp_clips
 
 P_DYNAMIC = 0.2
 P_MAX_BLEND = 0.05
@@ -27,8 +28,16 @@ def _walk(n_frames: int) -> torch.Tensor:
     return steps.cumsum(0).clamp(0, length - 1) + start
 
 
+def _in_time(clips: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """Frames of each clip [n, C, T, H, W] re-ordered by its own time index [n, T'] (host)."""
+    n, c, _, h, w = clips.shape
+    index = upload(index, clips.device).view(n, 1, -1, 1, 1).expand(n, c, -1, h, w)
+    return torch.gather(clips, 2, index)
+
+
 def _still_pan(stills: torch.Tensor, n_frames: int, step: int, n_steps: int) -> torch.Tensor:
-    """Image form of the pan: cut L windows of the enlarged still, pad in time by repetition."""
+    """Image form of the pan: cut L windows of the enlarged still (batch-shared), then pad in time by repetition
+    from a start of each still's own."""
     n, c, h, w = stills.shape
     tops, lefts, d = pan_windows(n_frames, h, step, n_steps)
     big = nnf.interpolate(stills, size=(h + d, w + d), mode="bicubic", align_corners=False).clamp(0, 1)
@@ -36,19 +45,25 @@ def _still_pan(stills: torch.Tensor, n_frames: int, step: int, n_steps: int) -> 
     length = windows.shape[2]
     if length == n_frames:
         return windows
-    out = []
-    for sample in windows:
-        left = _integer(0, n_frames - length - 1)
-        index = (torch.arange(n_frames) - left).clamp(0, length - 1)
-        out.append(sample[:, index])
-    return torch.stack(out)
+    starts = torch.randint(0, n_frames - length, (n, 1))
+    return _in_time(windows, (torch.arange(n_frames) - starts).clamp(0, length - 1))
 
 
-def _shift_in_time(clip: torch.Tensor, offset: int) -> torch.Tensor:
-    """Delay (frame 0 repeated) or advance (last frame repeated) a clip [C, T, H, W] by ``offset`` frames."""
-    t = clip.shape[1]
-    index = torch.arange(t) - offset if torch.rand(1).item() < 0.5 else torch.arange(t) + offset
-    return clip[:, index.clamp(0, t - 1)]
+def _paste(scale_h: torch.Tensor, scale_w: torch.Tensor, top: torch.Tensor, left: torch.Tensor, h: int, w: int,
+           flip: torch.Tensor | None = None, angle: torch.Tensor | None = None) -> torch.Tensor:
+    """Inverse affine matrices [n, 2, 3] (torchvision's convention: pixels from the image centre) that shrink each
+    clip to (scale_h·h, scale_w·w), optionally mirror and turn it about its own centre, and place its top-left
+    corner at (top, left); the rest of the canvas samples outside the clip, so it is black."""
+    nh, nw = torch.floor(h * scale_h).clamp(min=1), torch.floor(w * scale_w).clamp(min=1)
+    cy, cx = top + nh / 2 - h / 2, left + nw / 2 - w / 2
+    theta = torch.deg2rad(angle) if angle is not None else torch.zeros_like(cx)
+    cos, sin = torch.cos(theta), torch.sin(theta)
+    mirror = torch.where(flip, -1.0, 1.0) if flip is not None else torch.ones_like(cx)
+    sx, sy = mirror * w / nw, h / nh
+    # input = diag(sx, sy) · R(θ) · (output − centre)
+    a, b, c_, d = sx * cos, sx * sin, -sy * sin, sy * cos
+    return torch.stack([torch.stack([a, b, -(a * cx + b * cy)], -1),
+                        torch.stack([c_, d, -(c_ * cx + d * cy)], -1)], 1).float()
 
 
 @dataclass
@@ -73,54 +88,56 @@ class BackgroundMixup:
         n_dyn, n_sta = int(dynamic.sum()), int((~dynamic).sum())
         parts = []
         if n_sta:
-            picks = [v[torch.randint(0, b, (n_sta,)), :, torch.randint(0, t, (n_sta,))] for _ in range(2)]
+            frames = v.transpose(1, 2).reshape(b * t, c, h, w)
+            picks = [frames.index_select(0, upload(torch.randint(0, b, (n_sta,)) * t + torch.randint(0, t, (n_sta,)),
+                                                   v.device)) for _ in range(2)]
             stills = torch.maximum(*picks)
             top, left, ch, cw = STATIC_CROP.make_params([stills]).values()
             stills = F.resized_crop(stills, top, left, ch, cw, [self.img_size, self.img_size],
                                     interpolation=v2.InterpolationMode.BICUBIC, antialias=True)
-            static = stills[:, :, None].expand(-1, -1, t, -1, -1).clone()
-            if self.prob_shift > 0:
-                active = torch.rand(n_sta) < self.prob_shift
-                if active.any():
-                    static[active.to(v.device)] = _still_pan(stills[active.to(v.device)], t, step,
-                                                             self.curriculum_steps)
-            parts.append(static)
+            static = stills[:, :, None].expand(-1, -1, t, -1, -1)
+            parts.append(apply_to(static, chosen_samples(n_sta, self.prob_shift),
+                                  lambda x: _still_pan(x[:, :, 0], t, step, self.curriculum_steps)))
         if n_dyn:
-            parts.append(v[torch.randint(0, b, (n_dyn,))][:, :, _walk(t)])
+            chosen = v.index_select(0, upload(torch.randint(0, b, (n_dyn,)), v.device))
+            parts.append(chosen.index_select(2, upload(_walk(t), v.device)))
         background = torch.cat(parts)
-        return background[torch.randperm(b)] if len(parts) == 2 else background
-
-    def _scale_one(self, clip: torch.Tensor, factors: tuple[float, float], clone: bool,
-                   clone_factors: tuple[float, float]) -> torch.Tensor:
-        c, t, h, w = clip.shape
-        out = torch.zeros_like(clip)
-        frames = clip.transpose(0, 1)
-        nh, nw = max(1, math.floor(h * factors[0])), max(1, math.floor(w * factors[1]))
-        small = nnf.interpolate(frames, size=(nh, nw), mode="bicubic", align_corners=False).transpose(0, 1)
-        top, left = _integer(0, h - nh), _integer(0, w - nw)
-        out[:, :, top:top + nh, left:left + nw] = small
-        if clone:
-            ch, cw = max(1, math.floor(h * clone_factors[0])), max(1, math.floor(w * clone_factors[1]))
-            copy = nnf.interpolate(frames, size=(ch, cw), mode="bicubic", align_corners=False)
-            if torch.rand(1).item() < 0.5:
-                copy = copy.flip(-1)
-            copy = F.rotate(copy, _uniform(-60, 60), interpolation=v2.InterpolationMode.BILINEAR, fill=0.0)
-            copy = _shift_in_time(copy.transpose(0, 1), _integer(0, max(1, math.floor(0.25 * t))))
-            top, left = _integer(0, h - ch), _integer(0, w - cw)
-            region = out[:, :, top:top + ch, left:left + cw]
-            out[:, :, top:top + ch, left:left + cw] = torch.maximum(region, copy)
-        return out
+        return background.index_select(0, upload(torch.randperm(b), v.device)) if len(parts) == 2 else background
 
     def scale(self, v: torch.Tensor, step: int) -> torch.Tensor:
-        """Foreground scale and clones on samples chosen with ``prob_scale``."""
-        out = v.clone()
+        """Foreground scale and clones on samples chosen with ``prob_scale``: each shrunk clip lands at a random
+        place on a black canvas; after the curriculum, a clone (shrunk, maybe mirrored, turned by up to 60°,
+        shifted in time) may join it, the brighter of the two winning where they overlap."""
+        chosen = chosen_samples(len(v), self.prob_scale)
+        return apply_to(v, chosen, lambda x: self._scale(x, step))
+
+    def _scale(self, v: torch.Tensor, step: int) -> torch.Tensor:
+        n, _, t, h, w = v.shape
         curriculum = step < self.curriculum_steps
         s_min = 1 - 0.7 * step / self.curriculum_steps
-        for i in torch.nonzero(torch.rand(len(v)) < self.prob_scale).flatten().tolist():
-            clone = not curriculum and torch.rand(1).item() < self.prob_clone
-            lo, hi = (s_min, 1.0) if curriculum else ((0.2, 0.7) if clone else (0.3, 1.0))
-            factors = (_uniform(lo, hi), _uniform(lo, hi))
-            out[i] = self._scale_one(v[i], factors, clone, factors)
+        clone = (torch.rand(n) < self.prob_clone) & (not curriculum)
+        lo = torch.where(clone, 0.2, 0.3) if not curriculum else torch.full((n,), s_min)
+        hi = torch.where(clone, 0.7, 1.0) if not curriculum else torch.ones(n)
+        factors = lo[:, None] + (hi - lo)[:, None] * torch.rand(n, 2)  # (height, width) per clip
+        nh, nw = torch.floor(h * factors[:, 0]).clamp(min=1), torch.floor(w * factors[:, 1]).clamp(min=1)
+        top, left = torch.floor(torch.rand(n) * (h - nh + 1)), torch.floor(torch.rand(n) * (w - nw + 1))
+        out = warp_clips(v, affine_grid(_paste(factors[:, 0], factors[:, 1], top, left, h, w), h, w, v.device),
+                         mode="bicubic")
+        clones = torch.nonzero(clone).flatten()
+        if len(clones):
+            k = len(clones)
+            f = factors[clones]
+            top2 = torch.floor(torch.rand(k) * (h - nh[clones] + 1))
+            left2 = torch.floor(torch.rand(k) * (w - nw[clones] + 1))
+            matrices = _paste(f[:, 0], f[:, 1], top2, left2, h, w, flip=torch.rand(k) < 0.5,
+                              angle=-60 + 120 * torch.rand(k))
+            offsets = torch.floor(torch.rand(k, 1) * (max(1, math.floor(0.25 * t)) + 1)).long()
+            sign = torch.where(torch.rand(k, 1) < 0.5, -1, 1)
+            shifted = _in_time(v.index_select(0, upload(clones, v.device)),
+                               (torch.arange(t) + sign * offsets).clamp(0, t - 1))
+            copies = warp_clips(shifted, affine_grid(matrices, h, w, v.device), mode="bilinear")
+            index = upload(clones, v.device)
+            out = out.index_copy(0, index, torch.maximum(out.index_select(0, index), copies))
         return out
 
     def __call__(self, v: torch.Tensor, step: int) -> torch.Tensor:

@@ -1,13 +1,15 @@
-"""Batch transforms on the training device (docs/augmentations.md): perspective, camera motion, then per sample
-flip, RandAugment, blur and ImageNet normalisation. Clips are [B, C, T, H, W] floats in [0, 1]."""
+"""Batch transforms on the training device (docs/augmentations.md): perspective, camera motion, then per clip
+flip, RandAugment, blur and ImageNet normalisation. Clips are [B, C, T, H, W] floats in [0, 1]. Random draws are
+made on the host and each transform runs once on the clips that drew it: no host sync, no loop over clips."""
 from dataclasses import dataclass
 
 import torch
-from torchvision.transforms.v2 import functional as F
+import torch.nn.functional as nnf
 
-from .camera import camera_motion, perspective
+from .camera import apply_to, camera_motion, chosen_samples, perspective
 from .inner import MEAN, STD
 from .randaugment import rand_augment
+from .warp import upload
 
 
 @dataclass
@@ -30,22 +32,37 @@ class OuterConfig:
 
 def normalise(clips: torch.Tensor) -> torch.Tensor:
     """ImageNet mean/std over the channel axis of [B, C, T, H, W]."""
-    mean = torch.tensor(MEAN, device=clips.device, dtype=clips.dtype).view(1, 3, 1, 1, 1)
-    std = torch.tensor(STD, device=clips.device, dtype=clips.dtype).view(1, 3, 1, 1, 1)
+    mean = upload(torch.tensor(MEAN, dtype=clips.dtype), clips.device).view(1, 3, 1, 1, 1)
+    std = upload(torch.tensor(STD, dtype=clips.dtype), clips.device).view(1, 3, 1, 1, 1)
     return (clips - mean) / std
 
 
-def per_sample(clip: torch.Tensor, cfg: OuterConfig) -> torch.Tensor:
-    """Flip (p 0.5), RandAugment, Gaussian blur 3×3 with σ ~ U[0.1, 2) (p ``prob_blur``); same for all frames."""
-    frames = clip.transpose(0, 1)  # [T, C, H, W]
-    if cfg.hor_flip and torch.rand(1).item() < 0.5:
-        frames = frames.flip(-1)
+def gaussian_blur(clips: torch.Tensor, sigmas: torch.Tensor) -> torch.Tensor:
+    """3×3 Gaussian blur of clips [n, C, T, H, W], one σ per clip (host), reflected borders: torchvision's
+    ``gaussian_blur`` kernel and padding, with one kernel per clip (it takes one σ per call)."""
+    n, c, t, h, w = clips.shape
+    x = torch.tensor([-1.0, 0.0, 1.0])
+    pdf = torch.exp(-0.5 * (x[None, :] / sigmas[:, None]) ** 2)
+    pdf = pdf / pdf.sum(1, keepdim=True)
+    kernels = upload(pdf[:, :, None] * pdf[:, None, :], clips.device)  # [n, 3, 3]
+    weight = kernels.repeat_interleave(c * t, dim=0)[:, None]  # one kernel per clip channel and frame
+    frames = nnf.pad(clips.reshape(1, n * c * t, h, w), (1, 1, 1, 1), mode="reflect")
+    return nnf.conv2d(frames, weight, groups=n * c * t).view(n, c, t, h, w)
+
+
+def per_clip(clips: torch.Tensor, cfg: OuterConfig) -> torch.Tensor:
+    """Flip (p 0.5), RandAugment, Gaussian blur 3×3 with σ ~ U[0.1, 2) (p ``prob_blur``); each clip draws its
+    own, the same for all its frames."""
+    n = len(clips)
+    if cfg.hor_flip:
+        clips = apply_to(clips, chosen_samples(n, 0.5), lambda x: x.flip(-1))
     if cfg.auto_augment_m > 0:
-        frames = rand_augment(frames, cfg.auto_augment_m, cfg.auto_augment_n)
-    if cfg.prob_blur > 0 and torch.rand(1).item() < cfg.prob_blur:
-        sigma = 0.1 + 1.9 * torch.rand(1).item()
-        frames = F.gaussian_blur(frames, [3, 3], [sigma, sigma])
-    return frames.transpose(0, 1)
+        clips = rand_augment(clips, cfg.auto_augment_m, cfg.auto_augment_n)
+    chosen = chosen_samples(n, cfg.prob_blur)
+    if chosen is not None:
+        sigmas = 0.1 + 1.9 * torch.rand(len(chosen))
+        clips = apply_to(clips, chosen, lambda x: gaussian_blur(x, sigmas))
+    return clips
 
 
 class OuterTransform:
@@ -60,5 +77,4 @@ class OuterTransform:
             clips = perspective(clips, c.prob_perspective)
         if max(c.prob_shift, c.prob_zoom, c.prob_shake) > 0:
             clips = camera_motion(clips, step, c.curriculum_steps, c.prob_shift, c.prob_zoom, c.prob_shake)
-        clips = torch.stack([per_sample(clip, c) for clip in clips])
-        return normalise(clips)
+        return normalise(per_clip(clips, c))
