@@ -66,7 +66,7 @@ def loader_batches(a, device, tmp: Path):
         render_on = device if cfg.DATA.RENDER_DEVICE == "cuda" else torch.device("cpu")
         batches = rendered_batches(train.source, clip_spec(cfg), cfg, render_on, 0, 1)
     for step, (clips, labels) in enumerate(batches):
-        yield outer(clips.to(device, non_blocking=True), step), labels.to(device)
+        yield outer(clips.to(device, non_blocking=True), step), labels.to(device, non_blocking=True)
 
 
 def measure(a) -> str:
@@ -77,7 +77,7 @@ def measure(a) -> str:
         apply_main_budget(a.workers if a.data != "random" else 0, device.type)
     model = place(build_model(a.arch, 400, a.frames, base=a.base, x3d_size=a.x3d_size), device, channels_last=cuda)
     step_model = torch.compile(model) if a.compile else model
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, fused=cuda)  # fused: GradScaler reads nothing back
     dtype = torch.float16 if cuda else (torch.bfloat16 if a.bf16 else None)
     scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
     with tempfile.TemporaryDirectory() as tmp:
@@ -87,6 +87,9 @@ def measure(a) -> str:
             if i == 3:  # start-up, compilation and the first loader batches are not counted
                 if cuda:
                     torch.cuda.synchronize()
+                    torch.cuda.reset_peak_memory_stats()
+                    if a.sync_debug:  # from here on, any host sync in a step is an error with its line
+                        torch.cuda.set_sync_debug_mode("error")
                 t0 = time.perf_counter()
             optimizer.zero_grad(set_to_none=True)
             with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
@@ -98,13 +101,15 @@ def measure(a) -> str:
             if i == a.steps + 2:
                 break
         if cuda:
+            torch.cuda.set_sync_debug_mode("default")
             torch.cuda.synchronize()
         dt = time.perf_counter() - t0
+    peak = f", peak memory {torch.cuda.max_memory_allocated() / 2 ** 30:.1f} GiB" if cuda else ""
     name = torch.cuda.get_device_name() if cuda else (f"cpu, {torch.get_num_threads()} threads in the main process, "
                                                       f"OMP_WAIT_POLICY {os.environ.get('OMP_WAIT_POLICY', 'unset')}")
     variant = {"tsm": a.base, "x3d": a.x3d_size}.get(a.arch, "")
     return (f"{name}: {describe(a.arch, variant)}, {a.frames} frames, {a.size} px, batch {a.batch}, data {a.data}, "
-            f"AMP {dtype}, compile {a.compile}: {clips / dt:.1f} clips/s")
+            f"AMP {dtype}, compile {a.compile}: {clips / dt:.1f} clips/s{peak}")
 
 
 def main() -> None:
@@ -122,6 +127,8 @@ def main() -> None:
     p.add_argument("--workers", type=int, default=2, help="loader workers with --data files|fractal")
     p.add_argument("--render_device", choices=("cpu", "cuda", "triton-cpu"), default="cpu",
                    help="with --data fractal: DATA.RENDER_DEVICE (cpu: numba in the workers; cuda: the kernel)")
+    p.add_argument("--sync_debug", action="store_true",
+                   help="CUDA: fail on any host sync in a timed step (torch.cuda.set_sync_debug_mode)")
     p.add_argument("--threads", choices=("budget", "default", "both"), default="both",
                    help="the project's thread budget, torch's default, or both side by side")
     a = p.parse_args()

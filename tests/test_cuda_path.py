@@ -1,6 +1,9 @@
 """Clips rendered where the model trains (DATA.RENDER_DEVICE cuda / triton-cpu): the CUDA path audited without
 a GPU, the same path run for real on the CPU, reproducibility, and the settings that are refused."""
 import csv
+import os
+import subprocess
+import sys
 from unittest import mock
 
 import pytest
@@ -9,7 +12,7 @@ from torch._subclasses.fake_tensor import FakeTensorDeviceMismatchError, FakeTen
 from torch.utils.data import default_collate
 
 from device_audit import DEVICE, Audit, unwrap
-from generate_helpers import generate
+from generate_helpers import ROOT, generate
 from src.data.datasets import ClipSpec
 from src.data.device_render import FractalParams, RenderedBatches, fill_from_spares
 from src.data.fractal_source import FractalSource, load_classes
@@ -133,3 +136,17 @@ def test_render_settings_that_cannot_work_exit_2_before_writing(tmp_path, opts, 
     errors = [line for line in done.stderr.splitlines() if "error:" in line]
     assert done.returncode == 2 and len(errors) == 1 and message in errors[0], done.stderr[-800:]
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_the_gpu_check_script_dry_runs_on_the_cpu(tmp_path):
+    """bench/cuda_check.sh's QUICK pass with the kernel in Triton's interpreter: every step runs and the table
+    has its headline rows (the GPU figures themselves need a GPU)."""
+    env = {**os.environ, "RENDER": "triton-cpu", "BASE": "resnet18", "SIZE": "16", "BATCH": "4", "SAMPLES": "16",
+           "STEPS": "1", "QUICK": "1", "PYTHON": sys.executable}
+    done = subprocess.run(["bash", str(ROOT / "bench" / "cuda_check.sh"), str(tmp_path)], cwd=ROOT, env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    table = (tmp_path / "table.md").read_text()
+    for row in ("| render | ok", "| train | ok", "| train_rendered_no_sync | ok", "rendering / training = "):
+        assert row in table, table
