@@ -1,8 +1,9 @@
 """Backbones by name. Every model maps clips [B, C, T, H, W] to [B, n_classes], exposes ``feature_dim`` and
-``replace_head(n_classes, mlp=False)``, and names the memory format its weights prefer on CUDA
+``replace_head(n_classes, mlp=False)`` and ``swap_head(module)``, and names the memory format its weights prefer on CUDA
 (``memory_format``, None for none), so supervised training, fine-tuning and the self-supervised wrappers treat
 all of them alike. Adding a backbone is one ``@register`` function."""
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 import torch
 from torch import nn
@@ -73,6 +74,17 @@ def memory_format_of(model: nn.Module):
     return formats.pop() if len(formats) == 1 else None
 
 
+@contextmanager
+def headless(model: nn.Module) -> Iterator[nn.Module]:
+    """``model`` with its classifier (or projector) swapped for the identity inside the block, so it outputs its
+    pooled features [B, feature_dim]; the same classifier module is back afterwards."""
+    head = model.swap_head(nn.Identity())
+    try:
+        yield model
+    finally:
+        model.swap_head(head)
+
+
 def describe(arch: str, base: str) -> str:
     """A model's name for the log and for errors: TSM-resnet50, X3D-M, r3d_18, ..."""
     if arch == "tsm":
@@ -80,4 +92,4 @@ def describe(arch: str, base: str) -> str:
     return f"X3D-{base}" if arch == "x3d" else arch
 
 
-__all__ = ["BASES", "MODELS", "build_model", "describe", "input_problem", "memory_format_of", "register"]
+__all__ = ["BASES", "MODELS", "build_model", "describe", "headless", "input_problem", "memory_format_of", "register"]

@@ -74,6 +74,11 @@ class TSM(nn.Module):
     def replace_head(self, n_classes: int, mlp: bool = False) -> None:
         self.new_fc = make_head(self.feature_dim, n_classes, mlp)
 
+    def swap_head(self, head: nn.Module) -> nn.Module:
+        """Put ``head`` in the classifier's place; returns the classifier it replaced."""
+        old, self.new_fc = self.new_fc, head
+        return old
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, c, t, h, w = x.shape
         if t != self.n_segment:

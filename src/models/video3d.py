@@ -44,9 +44,15 @@ class TorchvisionVideo(nn.Module):
         self.replace_head(n_classes, mlp_head)
 
     def replace_head(self, n_classes: int, mlp: bool = False) -> None:
+        self.swap_head(_head(self.feature_dim, n_classes, mlp, self.conv_head))
+
+    def swap_head(self, head: nn.Module) -> nn.Module:
+        """Put ``head`` in the classifier's place; returns the classifier it replaced."""
         parent, _, name = self.head_path.rpartition(".")
         owner = self.net.get_submodule(parent) if parent else self.net
-        setattr(owner, name, _head(self.feature_dim, n_classes, mlp, self.conv_head))
+        old = getattr(owner, name)
+        setattr(owner, name, head)
+        return old
 
     @property
     def channels_last(self) -> bool:

@@ -170,6 +170,11 @@ class X3D(nn.Module):
         from .tsm import make_head
         self.blocks[-1].proj = make_head(HEAD_DIM, n_classes, mlp)
 
+    def swap_head(self, head: nn.Module) -> nn.Module:
+        """Put ``head`` in the classifier's place; returns the classifier it replaced."""
+        old, self.blocks[-1].proj = self.blocks[-1].proj, head
+        return old
+
     @property
     def channels_last(self) -> bool:
         return weights_in(self, self.memory_format)
