@@ -1,10 +1,10 @@
 """Command line of generate_synthetic.py (docs/generators.md) and its validation."""
 import argparse
-import os
 from pathlib import Path
 
 from ..utils.atomic import writable_folder
 from ..utils.cli import OneLineParser
+from ..utils.shard import parse_shard, resolve_shard
 from ..utils.threads import usable_cores
 from ..utils.time_string import parse_time
 from .class_files import find_class_files
@@ -39,25 +39,6 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
-def _shard(text: str) -> tuple[int, int]:
-    k, _, n = text.partition("/")
-    if not (k.isdigit() and n.isdigit()) or not 0 <= int(k) < int(n):
-        raise argparse.ArgumentTypeError(f"expected K/N with 0 <= K < N, e.g. 0/4; got {text!r}")
-    return int(k), int(n)
-
-
-def shard_from_environment(environ=os.environ) -> tuple[int, int]:
-    """(K, N) of a SLURM array task (SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT), else (0, 1)."""
-    task, count = environ.get("SLURM_ARRAY_TASK_ID"), environ.get("SLURM_ARRAY_TASK_COUNT")
-    if task is None or count is None:
-        return 0, 1
-    try:
-        return _shard(f"{task}/{count}")
-    except argparse.ArgumentTypeError:
-        raise ValueError(f"SLURM_ARRAY_TASK_ID {task} / SLURM_ARRAY_TASK_COUNT {count} is not a shard; give "
-                         "--shard K/N (an array --array=0-N-1 numbers its tasks from 0)") from None
-
-
 def _time(text: str) -> int:
     try:
         seconds = parse_time(text)
@@ -89,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
                    choices=("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"),
                    help="ffmpeg encoder preset (medium = ffmpeg's default, as the original)")
     p.add_argument("--workers", type=_positive(int), default=usable_cores(), help="parallel processes")
-    p.add_argument("--shard", type=_shard, metavar="K/N",
+    p.add_argument("--shard", type=parse_shard, metavar="K/N",
                    help="write only the steps ≡ K mod N (0 <= K < N), e.g. one task of a SLURM array; default: "
                         "$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT when set, else 0/1")
     p.add_argument("--preview", action="store_true", help="write a PNG contact sheet of the first outputs")
@@ -155,12 +136,7 @@ def _check_fractal(args: argparse.Namespace) -> None:
 def validate(args: argparse.Namespace) -> argparse.Namespace:
     """Post-parse checks; raises ValueError (or ClassFileError) with one line."""
     _check_type_options(args)
-    array_task = shard_from_environment()
-    if args.shard is None:
-        args.shard = array_task
-    elif array_task != (0, 1) and array_task != args.shard:
-        raise ValueError(f"--shard {args.shard[0]}/{args.shard[1]} contradicts this SLURM array task "
-                         f"({array_task[0]}/{array_task[1]}); drop --shard inside an array")
+    args.shard = resolve_shard(args.shard)
     if args.res is None:
         args.res = PERLIN_SIZE if args.type == "perlin" else 256
     if args.res < MIN_RES or (args.type == "fractal" and args.res_b < MIN_RES):
