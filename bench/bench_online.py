@@ -23,7 +23,8 @@ import torch  # noqa: E402
 from cfg.defaults import defaults  # noqa: E402
 from src.data.device_render import rendered_batches  # noqa: E402
 from src.data.loaders import make_loader  # noqa: E402
-from src.train.supervised import clip_spec, labelled_datasets  # noqa: E402
+from src.train.data import clip_spec  # noqa: E402
+from src.train.supervised import labelled_datasets  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

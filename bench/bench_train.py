@@ -62,7 +62,7 @@ def loader_batches(a, device, tmp: Path):
         batches = make_loader(train, a.batch, a.workers, shuffle=True, drop_last=True)
     else:  # the workers draw parameters, the device renders
         from src.data.device_render import rendered_batches
-        from src.train.supervised import clip_spec
+        from src.train.data import clip_spec
         render_on = device if cfg.DATA.RENDER_DEVICE == "cuda" else torch.device("cpu")
         batches = rendered_batches(train.source, clip_spec(cfg), cfg, render_on, 0, 1)
     for step, (clips, labels) in enumerate(batches):

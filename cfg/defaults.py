@@ -100,6 +100,13 @@ _C.AUG.PROB_ZOOM = 0.0
 _C.AUG.PROB_PERSPECTIVE = 0.0
 _C.AUG.PROB_CLONE = 0.0
 
+_C.PROBE = CN()  # frozen-feature probes (probe.py; the online probe of train_sup.py / train_ssl.py)
+_C.PROBE.DATASET = ""  # online probe: a labelled dataset under DATA.ROOT, probed every PROBE.EVERY epochs
+_C.PROBE.EVERY = 5  # online probe: epochs between probes (and after the last)
+_C.PROBE.MAX_VIDEOS = 0  # videos per split that a probe encodes, evenly spread over the sorted list (0: all)
+_C.PROBE.KNN_K = 20  # k-NN probe: neighbours that vote
+_C.PROBE.KNN_T = 0.07  # k-NN probe: a neighbour's vote is exp(cosine similarity / KNN_T)
+
 
 # Read by nothing: DECORD_N_THREADS (OpenCV decodes with one thread per worker), N_CHANNELS (always RGB); MODE,
 # N_CLASSES and STEPS_PER_EPOCH were written into config.yaml by older versions.

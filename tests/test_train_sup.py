@@ -40,8 +40,10 @@ def test_loss_falls_and_accuracy_beats_chance(data, tmp_path):
 
 @pytest.mark.slow
 def test_resume_continues_bit_for_bit(data, tmp_path):
-    """Every augmentation on: resuming from epoch 0 ends with exactly the weights of the uninterrupted run."""
+    """Every augmentation on, and the online probe: resuming from epoch 0 ends with exactly the weights of the
+    uninterrupted run."""
     heavy = ["TRAIN.EPOCHS", 3, "TRAIN.EPOCHS_WARMUP", 1, "TRAIN.EPOCHS_SAVE", 1, "TRAIN.EPOCHS_EVAL", 3,
+             "PROBE.DATASET", "toy", "PROBE.EVERY", 1,
              "AUG.TYPE_MIXUP", "back", "AUG.PROB_SCALE", 0.5, "AUG.PROB_SHIFT", 0.5, "AUG.PROB_CLONE", 0.5,
              "AUG.PROB_PERSPECTIVE", 0.5, "AUG.PROB_ZOOM", 0.5, "AUG.PROB_SHAKE", 0.5, "AUG.EPOCHS_CURRICULUM", 1,
              "DATA.TORCH_N_WORKERS", 1]
@@ -50,16 +52,23 @@ def test_resume_continues_bit_for_bit(data, tmp_path):
     full, resumed = load(tmp_path / "full" / "ckpt_epoch_2.pth"), load(tmp_path / "resumed" / "ckpt_epoch_2.pth")
     assert all(torch.equal(full["model"][k], resumed["model"][k]) for k in full["model"])
     assert [r["train_loss"] for r in rows(tmp_path / "full")[1:]] == [r["train_loss"] for r in rows(tmp_path / "resumed")]
+    probed = [float(r["probe_knn_acc1"]) for r in rows(tmp_path / "full")]
+    assert len(probed) == 3 and all(0 <= p <= 100 for p in probed)
+    assert [r["probe_knn_acc1"] for r in rows(tmp_path / "resumed")] == [r["probe_knn_acc1"]
+                                                                         for r in rows(tmp_path / "full")[1:]]
     assert "RESUME: ''" in (tmp_path / "resumed" / "config.yaml").read_text()  # --cfg it: the whole run again
 
 
 @pytest.mark.slow
 def test_two_process_ddp_on_cpu(data, tmp_path):
+    """Each rank encodes half of the online probe's videos; rank 0 gets them all and votes."""
     done = run_script("train_sup.py", "DATA.ROOT", data, "DATA.DATASET", "toy", *TINY, "DATA.BATCH_SIZE", 4,
-                      "TRAIN.OUTPUT", tmp_path, "TRAIN.EPOCHS", 1, "TRAIN.EPOCHS_WARMUP", 0,
+                      "TRAIN.OUTPUT", tmp_path, "TRAIN.EPOCHS", 1, "TRAIN.EPOCHS_WARMUP", 0, "PROBE.DATASET", "toy",
                       prefix=("-m", "torch.distributed.run", "--nproc_per_node", "2"))
     assert done.returncode == 0, done.stderr[-2000:]
     assert len(rows(tmp_path)) == 1 and (tmp_path / "ckpt_epoch_0.pth").exists()
+    assert rows(tmp_path)[0]["probe_knn_acc1"] != ""
+    assert "among 24 training videos" in (tmp_path / "log_rank0.txt").read_text()
     assert not (tmp_path / "log_rank1.txt").exists()
 
 

@@ -31,6 +31,22 @@ def make_dataset(root: Path, n_train: int = 8, n_val: int = 3, name: str = "toy"
     return root
 
 
+def make_fade_dataset(root: Path, n_train: int = 12, n_val: int = 8, name: str = "fade") -> Path:
+    """``root/<name>/{train,val}/c0..c2``: 12-frame 32 px videos of a random coarse texture at a random brightness
+    that fades in (c0), fades out (c1) or fades in and out (c2). Every class shows the same frames in another
+    order, so an encoder must have learnt the order to tell them apart: a random one cannot."""
+    rng = np.random.default_rng(0)
+    ramps = [np.linspace(0.3, 1, 12), np.linspace(1, 0.3, 12),
+             np.concatenate([np.linspace(0.3, 1, 6), np.linspace(1, 0.3, 6)])]
+    for split, n in (("train", n_train), ("val", n_val)):
+        for c, gain in enumerate(ramps):
+            for i in range(n):
+                texture = np.kron(rng.integers(0, 256, (8, 8, 3)), np.ones((4, 4, 1)))
+                frames = (texture[None] * gain[:, None, None, None] * rng.uniform(0.4, 1)).astype(np.uint8)
+                write(root / name / split / f"c{c}" / f"{i}.{FORMATS['h264'][0]}", frames, "h264")
+    return root
+
+
 def run_script(script: str, *opts, env=None, prefix=(), args=()) -> subprocess.CompletedProcess:
     cmd = [sys.executable, *prefix, str(ROOT / script), *args, "--opts", *map(str, opts)]
     return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)

@@ -41,6 +41,10 @@ class VideoFiles:
     def __len__(self) -> int:
         return len(self.files)
 
+    def subset(self, indices: list[int]) -> "VideoFiles":
+        return VideoFiles([self.files[i] for i in indices], [self.counts[i] for i in indices],
+                          [self.labels[i] for i in indices])
+
     def name(self, i: int) -> str:
         return str(self.files[i])
 

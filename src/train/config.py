@@ -53,6 +53,8 @@ RANGES = {
     "MOCO.T": (0, None, False, None), "SIMCLR.DIM": (1, None, True, None), "SIMCLR.T": (0, None, False, None),
     "BYOL.D_OUTPUT": (1, None, True, None), "BYOL.D_HIDDEN": (1, None, True, None),
     "BYOL.EMA_WEIGHT": (0, 1, True, True),
+    "PROBE.EVERY": (1, None, True, None), "PROBE.MAX_VIDEOS": (0, None, True, None),
+    "PROBE.KNN_K": (1, None, True, None), "PROBE.KNN_T": (0, None, False, None),
     "AUG.MIN_SCALE": (0, 1, False, True), "AUG.AUTO_AUGMENT_M": (0, 30, True, True),
     "AUG.AUTO_AUGMENT_N": (0, None, True, None), "AUG.EPOCHS_CURRICULUM": (0, None, True, None),
     **{f"AUG.{k}": (0, 1, True, True) for k in ("PROB_BLUR", "PROB_SCALE", "PROB_SHIFT", "PROB_SHAKE", "PROB_ZOOM",
@@ -73,17 +75,30 @@ READ_WHEN = [
     (("TRAIN.SSL_SCHEME", "AUG.SSL_EASY_K"), lambda c, task: task == "contrastive", "train_ssl.py"),
     *(((name,), lambda c, task, n=name: task == "contrastive" and c.TRAIN.SSL_SCHEME == n.lower(),
        f"train_ssl.py with TRAIN.SSL_SCHEME {name.lower()}") for name in SSL_SCHEMES),
-    (("DATA.BATCH_SIZE_VAL", "DATA.VAL_MIN_STEPS", "DATA.VAL_MAX_SEGS", "TRAIN.EPOCHS_EVAL", "AUG.CROP_VAL"),
-     lambda c, task: task == "supervised", "the validation of train_sup.py (train_ssl.py does not validate)"),
-    (("TRAIN.INIT_SSL", "TRAIN.INIT_SUP", "MODEL.KINETICS"), lambda c, task: task == "supervised",
-     "train_sup.py (train_ssl.py starts from scratch)"),
+    (("TRAIN.EPOCHS_EVAL",), lambda c, task: task == "supervised",
+     "the validation of train_sup.py (train_ssl.py does not validate)"),
+    (("DATA.BATCH_SIZE_VAL", "DATA.VAL_MIN_STEPS", "DATA.VAL_MAX_SEGS", "AUG.CROP_VAL"),
+     lambda c, task: task != "contrastive" or bool(c.PROBE.DATASET),
+     "the validation clips of train_sup.py, probe.py and the online probe (PROBE.DATASET)"),
+    (("TRAIN.INIT_SSL", "TRAIN.INIT_SUP", "MODEL.KINETICS"), lambda c, task: task in ("supervised", "probe"),
+     "train_sup.py and probe.py (train_ssl.py starts from scratch)"),
+    (("MODEL.RESUME",), lambda c, task: task != "probe",
+     "the training scripts (probe.py starts from TRAIN.INIT_SUP, TRAIN.INIT_SSL or MODEL.KINETICS)"),
+    (("PROBE.DATASET",), lambda c, task: task != "probe",
+     "the online probe of train_sup.py and train_ssl.py (probe.py probes DATA.DATASET)"),
+    (("PROBE.EVERY",), lambda c, task: task != "probe" and bool(c.PROBE.DATASET),
+     "the online probe (set PROBE.DATASET)"),
+    (("PROBE.MAX_VIDEOS", "PROBE.KNN_K", "PROBE.KNN_T"), lambda c, task: task == "probe" or bool(c.PROBE.DATASET),
+     "probe.py and the online probe (PROBE.DATASET)"),
     (("MODEL.TSM_BASE", "MODEL.DROPOUT"), lambda c, task: c.MODEL.ARCH == "tsm", "MODEL.ARCH tsm"),
     (("MODEL.X3D_SIZE",), lambda c, task: c.MODEL.ARCH == "x3d", "MODEL.ARCH x3d"),
 ]
 # Where the clips come from: checked for --opts only, since one pre-training YAML serves both sources
 READ_WHEN_SOURCE = [
-    (("DATA.ROOT", "DATA.DATASET", "DATA.EXTENSION"), lambda c, task: c.DATA.SOURCE == "files",
+    (("DATA.DATASET",), lambda c, task: c.DATA.SOURCE == "files",
      "DATA.SOURCE files (DATA.SOURCE fractal renders its clips)"),
+    (("DATA.ROOT", "DATA.EXTENSION"), lambda c, task: c.DATA.SOURCE == "files" or bool(c.PROBE.DATASET),
+     "DATA.SOURCE files and the online probe (DATA.SOURCE fractal renders its clips)"),
     (("DATA.CLASS_PARAMS", "DATA.SAMPLES_PER_EPOCH", "DATA.RENDER_RES", "DATA.RENDER_SPLATS"),
      lambda c, task: c.DATA.SOURCE == "fractal", "DATA.SOURCE fractal"),
     (("DATA.VAL_SAMPLES",), lambda c, task: c.DATA.SOURCE == "fractal" and task == "supervised",
@@ -215,10 +230,13 @@ def check(cfg: CfgNode, task: str) -> None:
     if cfg.DATA.RENDER_DEVICE != "cpu" and cfg.DATA.SOURCE != "fractal":
         raise UserError(f"DATA.RENDER_DEVICE {cfg.DATA.RENDER_DEVICE} renders fractal clips; it needs "
                         "DATA.SOURCE fractal")
+    if task == "probe" and cfg.DATA.SOURCE != "files":
+        raise UserError("probe.py encodes the videos under DATA.ROOT/DATA.DATASET; drop DATA.SOURCE "
+                        f"{cfg.DATA.SOURCE} (rendered clips are new every epoch: there is nothing fixed to probe)")
     if cfg.TRAIN.EPOCH_START >= cfg.TRAIN.EPOCHS:
         raise UserError(f"TRAIN.EPOCH_START {cfg.TRAIN.EPOCH_START} leaves nothing to train "
                         f"(TRAIN.EPOCHS {cfg.TRAIN.EPOCHS}); raise TRAIN.EPOCHS")
-    if task == "supervised":
+    if task in ("supervised", "probe"):
         given = [k for k in ("MODEL.RESUME", "TRAIN.INIT_SSL", "TRAIN.INIT_SUP") if value_of(cfg, k)]
         if len(given) > 1:
             raise UserError(f"{' and '.join(given)} are both set; give at most one of MODEL.RESUME, "
@@ -243,17 +261,24 @@ def kinetics_hint(cfg: CfgNode) -> str:
 
 
 def check_dataset_folder(cfg: CfgNode, task: str) -> None:
-    """DATA.DATASET is set and its folders exist (before PyTorch loads and the videos are counted)."""
+    """DATA.DATASET (and PROBE.DATASET) is set and its folders exist (before PyTorch loads and the videos are
+    counted)."""
+    if cfg.PROBE.DATASET and task != "probe":
+        _require_folders(cfg, cfg.PROBE.DATASET, ("train", "val"))
     if cfg.DATA.SOURCE != "files":
         return
     if cfg.DATA.DATASET == PLACEHOLDER:
         raise UserError("DATA.DATASET is not set; give the dataset folder under DATA.ROOT, e.g. --opts "
                         "DATA.DATASET sup-fractal (or render clips with DATA.SOURCE fractal)")
-    folder = Path(cfg.DATA.ROOT) / cfg.DATA.DATASET
-    for sub in ("",) if task == "contrastive" else ("train", "val"):
+    _require_folders(cfg, cfg.DATA.DATASET, ("",) if task == "contrastive" else ("train", "val"))
+
+
+def _require_folders(cfg: CfgNode, dataset: str, subs: tuple[str, ...]) -> None:
+    folder = Path(cfg.DATA.ROOT) / dataset
+    for sub in subs:
         if not (folder / sub).is_dir():
             raise UserError(f"dataset folder {folder / sub} does not exist; prepare it with: python prepare_data.py "
-                            f"--dataset {cfg.DATA.DATASET} --root {cfg.DATA.ROOT}")
+                            f"--dataset {dataset} --root {cfg.DATA.ROOT}")
 
 
 def check_model_input(cfg: CfgNode) -> None:
@@ -274,8 +299,9 @@ def check_model_input(cfg: CfgNode) -> None:
 
 
 def check_every_key_read(cfg: CfgNode, task: str, opts_keys: set[str]) -> None:
-    """UserError for the first key the user changed that this run would not read (``opts_keys``: set by --opts)."""
-    changed = [k for k, v in changed_keys(cfg).items() if v != PLACEHOLDER]
+    """UserError for the first key the user changed that this run would not read (``opts_keys``: set by --opts).
+    probe.py checks --opts only: it takes a fine-tuning YAML for its data settings and leaves the training keys."""
+    changed = [k for k, v in changed_keys(cfg).items() if v != PLACEHOLDER and (task != "probe" or k in opts_keys)]
     rules = [(r, False) for r in READ_WHEN] + [(r, True) for r in READ_WHEN_SOURCE]
     for (keys, reads, reader), opts_only in rules:
         for key in changed:
@@ -345,7 +371,7 @@ def load(argv: list[str] | None, task: str, description: str,
     args = build_parser(description, preview).parse_args(argv)
     cfg = merge(args.cfg, args.device, args.opts)
     check(cfg, task)
-    if task in ("supervised", "contrastive"):
+    if task in ("supervised", "contrastive", "probe"):
         check_every_key_read(cfg, task, set(args.opts[::2]))
     if cfg.DATA.RENDER_DEVICE == "triton-cpu":
         os.environ["TRITON_INTERPRET"] = "1"  # read when Triton first loads, which is below

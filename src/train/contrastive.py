@@ -11,18 +11,20 @@ from ..data.datasets import ContrastivePairs
 from ..data.fractal_source import FractalSource, load_classes, render_settings
 from ..data.loaders import make_loader
 from ..data.video_files import DatasetError
-from ..ssl.build import ssl_model
+from ..ssl.build import encoder_of, ssl_model
 from ..ssl.byol import byol_loss
 from ..transform.contrastive import ContrastiveTransform
 from ..transform.inner import TrainCrop
 from ..utils.threads import loader_workers
+from . import checkpoint
 from .engine import TaskData
 from .init_weights import encoder_factory
 from .loop import Hits
 from .metrics import topk_correct
 from .plan import Plan
 from .runtime import Runtime
-from .supervised import clip_spec, curriculum_steps, render_device
+from .data import clip_spec
+from .supervised import curriculum_steps, render_device
 
 
 def ssl_loss(scheme: str, outputs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, Hits]:
@@ -90,3 +92,6 @@ class ContrastiveTask:
 
     def evaluator(self, model, rt: Runtime):
         return None
+
+    def encoder(self, model):
+        return encoder_of(checkpoint.unwrap(model))

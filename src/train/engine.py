@@ -18,6 +18,7 @@ from ..models.registry import describe, memory_format_of
 from . import checkpoint, optim
 from .init_weights import check_architecture, variant
 from .logs import make_logger
+from .online_probe import OnlineProbe
 from .output_folder import claimed_output
 from .loop import Session, StepFn, fit
 from .plan import Plan, derive
@@ -41,6 +42,8 @@ class Task(Protocol):
     def step(self, model: nn.Module, cfg: CfgNode, plan: Plan, rt: Runtime) -> StepFn: ...
 
     def evaluator(self, model: nn.Module, rt: Runtime) -> Callable[[], dict] | None: ...
+
+    def encoder(self, model: nn.Module) -> nn.Module: ...  # the bare backbone the online probe encodes with
 
 
 def prepare_output(cfg: CfgNode, rt: Runtime, changes: str, config_name: str = "config.yaml"):
@@ -122,6 +125,7 @@ def _run(cfg: CfgNode, task: Task, rt: Runtime, changes: str) -> None:
     plan = derive(cfg)
     resume_state, stored = read_resume(cfg, task)  # before the data: a wrong checkpoint is said at once
     data = task.data(cfg, rt)
+    probe = OnlineProbe(cfg, rt) if cfg.PROBE.DATASET else None
     plan.n_classes, plan.steps_per_epoch = len(data.class_names), len(data.train)
     if resume_state is not None:
         checkpoint.check_classes(stored, data.class_names, f"MODEL.RESUME {cfg.MODEL.RESUME}", "resume it")
@@ -132,7 +136,8 @@ def _run(cfg: CfgNode, task: Task, rt: Runtime, changes: str) -> None:
         plan.start_epoch = int(resume_state["epoch"]) + 1
 
     logger = prepare_output(cfg, rt, changes)  # only now: the data, the checkpoints and the model are usable
-    for line in data.notes + plan.notes(cfg) + ([] if resume_state is not None else [init_note]):
+    notes = data.notes + ([probe.describe()] if probe is not None else []) + plan.notes(cfg)
+    for line in notes + ([] if resume_state is not None else [init_note]):
         logger.info(line)
     logger.info(f"{describe(cfg.MODEL.ARCH, variant(cfg))} ({task.name}): "
                 f"{sum(p.numel() for p in model.parameters() if p.requires_grad):,} trainable parameters")
@@ -148,6 +153,7 @@ def _run(cfg: CfgNode, task: Task, rt: Runtime, changes: str) -> None:
     evaluate = task.evaluator(model, rt)
     if resume_state is not None and evaluate is not None:
         logger.info(" ".join(f"{k.upper()} {v:.2f}" for k, v in evaluate().items()))
-    fit(session, data.train, task.step(model, cfg, plan, rt), evaluate)
+    probe_fn = None if probe is None else lambda: probe(task.encoder(model))
+    fit(session, data.train, task.step(model, cfg, plan, rt), evaluate, probe_fn)
     if data.train.skipped:
         logger.warning(f"{data.train.skipped} unreadable training videos were skipped")

@@ -87,9 +87,11 @@ def train_epoch(s: Session, batches, step_fn: StepFn, epoch: int) -> dict[str, f
     return out
 
 
-def fit(s: Session, batches, step_fn: StepFn, evaluate: Callable[[], dict] | None = None) -> None:
-    """Train from the plan's start epoch to TRAIN.EPOCHS (or the time limit). Each epoch's metrics row is written
-    before its checkpoint, so an interruption never loses a row that a resume would not redo."""
+def fit(s: Session, batches, step_fn: StepFn, evaluate: Callable[[], dict] | None = None,
+        probe: Callable[[], dict] | None = None) -> None:
+    """Train from the plan's start epoch to TRAIN.EPOCHS (or the time limit); validate every TRAIN.EPOCHS_EVAL
+    epochs, run the online ``probe`` (every rank) every PROBE.EVERY. Each epoch's metrics row is written before
+    its checkpoint, so an interruption never loses a row that a resume would not redo."""
     cfg, plan, log = s.cfg, s.plan, s.logger
     metrics = Metrics(s.output, plan.start_epoch) if s.rt.main else None
     log.info(f"training epochs {plan.start_epoch}..{cfg.TRAIN.EPOCHS - 1}, {plan.steps_per_epoch} steps per epoch")
@@ -110,6 +112,11 @@ def fit(s: Session, batches, step_fn: StepFn, evaluate: Callable[[], dict] | Non
         if evaluate is not None and ((epoch + 1) % cfg.TRAIN.EPOCHS_EVAL == 0 or last):
             val = evaluate()
             log.info(" ".join(f"{k.upper()} {v:.2f}" for k, v in val.items()))
+        if probe is not None and ((epoch + 1) % cfg.PROBE.EVERY == 0 or last):
+            t0 = time.time()
+            probed = probe()
+            val.update(probed)
+            log.info(" ".join(f"{k.upper()} {v:.2f}" for k, v in probed.items()) + f" ({time.time() - t0:.1f}s)")
         if metrics is not None:
             metrics.add(epoch, {"lr": lr, **{f"train_{k}": v for k, v in stats.items()}, **val,
                                 "seconds": round(durations[-1], 1)}, (epoch + 1) * plan.steps_per_epoch)

@@ -7,7 +7,7 @@ import torch.nn.functional as nnf
 from yacs.config import CfgNode
 
 from ..data.dataset_folders import labelled_sets
-from ..data.datasets import ClipSpec, TrainClips, ValidationClips
+from ..data.datasets import TrainClips, ValidationClips
 from ..data.device_render import rendered_batches
 from ..data.fractal_source import FractalSource, load_classes, render_settings
 from ..data.loaders import Batches, make_loader
@@ -19,6 +19,7 @@ from ..utils.atomic import atomic_path
 from ..utils.picture import labelled_grid
 from ..utils.threads import loader_workers
 from . import checkpoint
+from .data import clip_spec
 from .engine import TaskData, place, prepare_output
 from .init_weights import backbone, check_architecture, supervised_model
 from .metrics import topk_correct, video_probabilities
@@ -27,11 +28,6 @@ from .plan import Plan
 from .runtime import Runtime, setup
 
 PREVIEW_TILE = 96  # --preview_aug draws frames at least this large (whole-number zoom)
-
-
-def clip_spec(cfg: CfgNode) -> ClipSpec:
-    d = cfg.DATA
-    return ClipSpec(d.CLIP_LENGTH, d.STRIDE, d.VAL_MIN_STEPS, d.VAL_MAX_SEGS)
 
 
 def curriculum_steps(cfg: CfgNode, steps_per_epoch: int) -> int:
@@ -148,6 +144,9 @@ class SupervisedTask:
             return None
         bare = checkpoint.unwrap(model)  # rank 0 alone: no DDP collectives
         return lambda: evaluate(bare, self.val_batches, self.labels, rt)
+
+    def encoder(self, model):
+        return checkpoint.unwrap(model)
 
 
 def validate_checkpoint(cfg: CfgNode, changes: str) -> dict:

@@ -1,0 +1,50 @@
+"""The online probe (docs/probes.md): every PROBE.EVERY epochs, the k-NN top-1 of the encoder being trained on a
+labelled dataset (PROBE.DATASET), so a pre-training run shows whether its features help on real videos.
+
+It leaves the training untouched: the encoder is probed in eval mode, its classifier swapped out and back, and
+every random stream is restored afterwards. Under DDP every rank encodes its share of the probe's videos (the
+work is split, not waited for); rank 0 alone then runs the k-NN vote, a matrix product of seconds, while the
+others wait at the next step's gradient all-reduce, far inside the process group's timeout."""
+import contextlib
+import random
+
+import numpy as np
+import torch
+from torch import nn
+from yacs.config import CfgNode
+
+from .probing import encode_split, knn_accuracy, probe_batches, probe_sets
+from .runtime import Runtime
+
+METRIC = "probe_knn_acc1"
+
+
+@contextlib.contextmanager
+def preserved_randomness(device: torch.device):
+    """Python's, NumPy's and torch's (CPU and ``device``) random states as they were before the block."""
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        yield
+    random.setstate(python_state)
+    np.random.set_state(numpy_state)
+
+
+class OnlineProbe:
+    def __init__(self, cfg: CfgNode, rt: Runtime):
+        self.cfg, self.rt = cfg, rt
+        self.sets = probe_sets(cfg, cfg.PROBE.DATASET)
+        self.batches = [probe_batches(cfg, clips, rt.rank, rt.world) for clips in (self.sets.train, self.sets.val)]
+
+    def describe(self) -> str:
+        return (f"online probe every {self.cfg.PROBE.EVERY} epochs: k-NN (k {self.cfg.PROBE.KNN_K}) of "
+                f"{len(self.sets.val)} validation videos of {self.sets.where} among {len(self.sets.train)} training "
+                "videos")
+
+    def __call__(self, encoder: nn.Module) -> dict[str, float]:
+        """{METRIC: k-NN top-1 in percent} on rank 0; {} on the other ranks."""
+        with preserved_randomness(self.rt.device):
+            train, val = (encode_split(encoder, self.cfg, clips, self.rt, batches)
+                          for clips, batches in zip((self.sets.train, self.sets.val), self.batches))
+        if not self.rt.main:
+            return {}
+        return {METRIC: knn_accuracy(train, val, self.sets.class_count, self.cfg)}
