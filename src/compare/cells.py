@@ -1,0 +1,94 @@
+"""The cells of a comparison: one initialisation × one seed, each an ordinary train_sup.py (``finetune``) or
+probe.py (``probe``) run in ``OUT/<init>/seed<k>``; whether a cell has finished, and what it measured."""
+import csv
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..train import checkpoint
+from ..train.checkpoint import CheckpointError
+from ..utils.cli import UserError
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPTS = {"finetune": "train_sup.py", "probe": "probe.py"}
+# what a cell reports, per mode: (column name, how to read it from the cell's folder)
+METRICS = {"finetune": ("best top-1", "last top-1"), "probe": ("k-NN top-1", "linear top-1")}
+SET_BY_COMPARE = ("TRAIN.OUTPUT", "SEED", "MODEL.RESUME", "TRAIN.INIT_SUP", "TRAIN.INIT_SSL", "MODEL.KINETICS")
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+@dataclass(frozen=True)
+class Init:
+    name: str
+    key: str | None = None  # TRAIN.INIT_SUP, TRAIN.INIT_SSL or MODEL.KINETICS; None: from scratch
+    path: str | None = None
+
+    def opts(self) -> list[str]:
+        return [self.key, self.path] if self.key else []
+
+
+def parse_init(text: str) -> Init:
+    """``scratch`` (random initialisation) or ``NAME=FILE``: a train_sup.py checkpoint (TRAIN.INIT_SUP), a
+    train_ssl.py one (TRAIN.INIT_SSL), or Kinetics-400 weights (MODEL.KINETICS), told apart by their contents."""
+    name, eq, path = text.partition("=")
+    if not eq:
+        if text != "scratch":
+            raise UserError(f"--init {text}: give scratch or NAME=CHECKPOINT, e.g. fractal=out/fractal/ckpt_last.pth")
+        return Init("scratch")
+    if not NAME.fullmatch(name):
+        raise UserError(f"--init {text}: the name {name!r} becomes a folder; use letters, digits, '.', '_', '-'")
+    if not Path(path).is_file():
+        raise UserError(f"--init {text}: {path} is not a file")
+    try:
+        task = checkpoint.meta_of(checkpoint.load(path, f"--init {name}"))["task"]
+    except CheckpointError:
+        return Init(name, "MODEL.KINETICS", path)  # not a checkpoint of this toolkit: train_sup.py checks it
+    return Init(name, "TRAIN.INIT_SUP" if task == "supervised" else "TRAIN.INIT_SSL", path)
+
+
+@dataclass(frozen=True)
+class Cell:
+    init: Init
+    seed: int
+    out: Path
+
+    @property
+    def folder(self) -> Path:
+        return self.out / self.init.name / f"seed{self.seed}"
+
+    def __str__(self) -> str:
+        return f"{self.init.name} seed {self.seed}"
+
+
+def command(cell: Cell, mode: str, cfg_files: list[Path], opts: list[str], resume: bool) -> list[str]:
+    """The script run of a cell; ``resume``: continue its interrupted training."""
+    extra = ["MODEL.RESUME", str(cell.folder / checkpoint.LAST)] if resume else cell.init.opts()
+    return [sys.executable, str(ROOT / SCRIPTS[mode]), *(["--cfg", *map(str, cfg_files)] if cfg_files else []),
+            "--opts", *opts, "TRAIN.OUTPUT", str(cell.folder), "SEED", str(cell.seed), *extra]
+
+
+def _rows(path: Path) -> list[dict]:
+    if not path.is_file():
+        return []
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def result(cell: Cell, mode: str, epochs: int) -> dict[str, float] | None:
+    """The cell's figures (``METRICS[mode]``), or None while it has not finished."""
+    if mode == "probe":
+        rows = {r["method"]: float(r["top1"]) for r in _rows(cell.folder / "probe.csv") if r["seed"] == str(cell.seed)}
+        if {"knn", "linear"} <= set(rows):
+            return dict(zip(METRICS[mode], (rows["knn"], rows["linear"])))
+        return None
+    rows = _rows(cell.folder / "metrics.csv")
+    if not rows or int(rows[-1]["epoch"]) != epochs - 1:
+        return None
+    val = [float(r["acc1_val"]) for r in rows if r.get("acc1_val", "") != ""]
+    return dict(zip(METRICS[mode], (max(val), val[-1]))) if val else None
+
+
+def started(cell: Cell) -> bool:
+    """A training that was interrupted: it left a checkpoint to resume from."""
+    return (cell.folder / checkpoint.LAST).is_file()

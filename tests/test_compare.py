@@ -1,0 +1,80 @@
+"""compare.py: every (initialisation, seed) cell is an ordinary run in its own folder, shards split the cells,
+finished cells are kept on a rerun, and the table reports what the runs measured."""
+import csv
+
+import pytest
+
+from train_helpers import TINY, make_dataset, run_in_process, run_script
+
+CELL = ["DATA.DATASET", "toy", *TINY, "TRAIN.EPOCHS", 1, "TRAIN.EPOCHS_WARMUP", 0]
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return make_dataset(tmp_path_factory.mktemp("data"))
+
+
+def compare(*args, opts=(), in_process=False):
+    run = run_in_process if in_process else run_script
+    return run("compare.py", *opts, args=args)
+
+
+def table(out):
+    with open(out / "compare.csv") as f:
+        return {(r["init"], r["figure"]): r for r in csv.DictReader(f)}
+
+
+def best_val(folder):
+    with open(folder / "metrics.csv") as f:
+        return max(float(r["acc1_val"]) for r in csv.DictReader(f) if r["acc1_val"])
+
+
+@pytest.mark.slow
+def test_two_inits_two_seeds_in_shards_then_a_rerun_keeps_every_cell(data, tmp_path):
+    done = run_script("train_sup.py", "DATA.ROOT", data, *CELL, "TRAIN.OUTPUT", tmp_path / "pre")
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = tmp_path / "cmp"
+    args = ["--init", "scratch", "--init", f"toy={tmp_path / 'pre' / 'ckpt_last.pth'}", "--seeds", "2", "--out", out]
+    opts = ["DATA.ROOT", data, *CELL]
+
+    first = compare(*args, "--shard", "0/2", opts=opts)  # cells 0 and 2: scratch seed 1, toy seed 1
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert sorted(p.parent.name + "/" + p.name for p in out.glob("*/seed*")) == ["scratch/seed1", "toy/seed1"]
+    assert "2 of 4 cells have not finished" in first.stdout
+    assert "initialised from supervised checkpoint" in (out / "toy" / "seed1" / "log_rank0.txt").read_text()
+
+    second = compare(*args, "--shard", "1/2", opts=opts)
+    assert second.returncode == 0, second.stderr[-2000:]
+    rows = table(out)
+    for init in ("scratch", "toy"):
+        values = {seed: best_val(out / init / f"seed{seed}") for seed in (1, 2)}
+        assert rows[init, "best top-1"]["per_seed"] == " ".join(f"{s}:{v:.2f}" for s, v in values.items())
+        assert float(rows[init, "best top-1"]["mean"]) == pytest.approx(sum(values.values()) / 2, abs=1e-3)
+        assert rows[init, "best top-1"]["seeds"] == "2"
+    diffs = [best_val(out / "toy" / f"seed{s}") - best_val(out / "scratch" / f"seed{s}") for s in (1, 2)]
+    assert float(rows["toy", "best top-1"]["diff"]) == pytest.approx(sum(diffs) / 2, abs=1e-3)
+    assert rows["scratch", "best top-1"]["diff"] == ""
+    assert (out / "compare.png").read_bytes()[:4] == b"\x89PNG"
+
+    before = {p: p.stat().st_mtime_ns for p in out.glob("*/seed*/ckpt_last.pth")}
+    again = compare(*args, opts=opts, in_process=True)
+    assert again.returncode == 0 and again.stdout.count("finished earlier, kept") == 4, again.stderr[-2000:]
+    assert {p: p.stat().st_mtime_ns for p in out.glob("*/seed*/ckpt_last.pth")} == before
+    report = run_in_process("compare.py", args=["--out", out, "--report"])
+    assert report.returncode == 0 and "vs scratch [paired 95% CI]" in report.stdout
+
+
+@pytest.mark.parametrize("args,opts,message", [
+    (["--init", "scratch"], ["SEED", 3], "compare.py sets SEED for each cell"),
+    (["--init", "scratch", "--init", "scratch"], [], "--init names must differ"),
+    (["--init", "x=nothere.pth"], [], "nothere.pth is not a file"),
+    (["--init", "nothere.pth"], [], "give scratch or NAME=CHECKPOINT"),
+    (["--init", "scratch"], ["DATA.DATASET", "missing"], "does not exist; prepare it with"),
+    (["--report"], [], "holds no comparison"),
+    (["--seeds", "0", "--init", "scratch"], [], "--seeds: expected a whole number >= 1"),
+])
+def test_bad_input_exits_2_with_one_line_before_writing(data, tmp_path, args, opts, message):
+    done = run_in_process("compare.py", "DATA.ROOT", data, *CELL, *opts, args=[*args, "--out", tmp_path / "cmp"])
+    errors = [line for line in done.stderr.splitlines() if "error:" in line]
+    assert done.returncode == 2 and len(errors) == 1 and message in errors[0], done.stderr[-800:]
+    assert not (tmp_path / "cmp").exists()
