@@ -1,5 +1,5 @@
 """Checkpoints of plain tensors and the configuration as YAML text, so ``torch.load(weights_only=True)`` reads
-them (the original project pickled its config object). Weights are loaded strictly: a checkpoint that does not
+them: no object is ever unpickled. Weights are loaded strictly: a checkpoint that does not
 fit the model is a one-line error naming the keys."""
 import warnings
 from pathlib import Path

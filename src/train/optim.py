@@ -52,7 +52,7 @@ def learning_rate(cfg: CfgNode, plan: Plan, steps_per_epoch: int, t: int) -> flo
 
 
 def build_scheduler(cfg: CfgNode, plan: Plan, optimizer: torch.optim.Optimizer, steps_per_epoch: int) -> LambdaLR:
-    """Step s trains with the rate of t = s (the original project lagged one step behind)."""
+    """Step s trains with the rate of t = s."""
     for group in optimizer.param_groups:
         group["lr"] = group["initial_lr"] = plan.lr_base
     return LambdaLR(optimizer, lambda t: learning_rate(cfg, plan, steps_per_epoch, t) / plan.lr_base)

@@ -45,7 +45,7 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-    torch.backends.cudnn.benchmark = True  # speed; CUDA runs are not bit-exact (the original's flags contradicted)
+    torch.backends.cudnn.benchmark = True  # speed: CUDA runs are not bit-exact, CPU runs are
 
 
 def setup(cfg: CfgNode) -> Runtime:

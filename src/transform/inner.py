@@ -1,8 +1,8 @@
 """Per-sample transforms run in the loader workers (docs/augmentations.md): crops, resizing, normalisation.
 
 Clips are [3, T, H, W] uint8 in and float out. Cropping and resizing run on the uint8 frames (torchvision's
-vectorised antialiased uint8 kernels, 6x faster than on floats) and the result is converted to [0, 1] floats, so
-bicubic overshoot is clipped and values are multiples of 1/255; the original resized floats without clamping.
+vectorised antialiased uint8 kernels, faster than on floats) and the result is converted to [0, 1] floats, so
+bicubic overshoot is clipped and values are multiples of 1/255.
 """
 import torch
 from torchvision import tv_tensors

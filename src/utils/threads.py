@@ -2,15 +2,12 @@
 
 Loader and generator workers run single-threaded (torch, OpenCV; the numba kernels are serial). On the CPU the
 main process uses every core this process may run on: its affinity (a SLURM or container allocation), where
-torch would count the machine's cores. Giving it only the cores the workers leave was measured and lost: the
-README quickstart (2 cores, 2 render workers) took 43 s with one main thread against 32 s with two, because the
-workers wait most of the time. On CUDA the main process only feeds the GPU and keeps a small pool.
-``OMP_NUM_THREADS``, when set, wins.
+torch would count the machine's cores; leaving the workers' cores out is slower, since the workers wait most of
+the time. On CUDA the main process only feeds the GPU and keeps a small pool. ``OMP_NUM_THREADS``, when set, wins.
 
 The training scripts also make the main process's idle OpenMP threads sleep instead of spinning
-(``OMP_WAIT_POLICY=PASSIVE``): a spinning thread holds a core that a busy loader worker or another job on the
-machine needs, and a parallel region then waits for whichever of its threads was descheduled. With one other busy
-process on the 2-core machine the quickstart took 112 s spinning against 60 s sleeping (README, Threads).
+(``OMP_WAIT_POLICY=PASSIVE``): a spinning thread holds a core that a busy loader worker or another job needs.
+The README's Threads section has the timings.
 """
 import os
 import sys
