@@ -102,6 +102,7 @@ _C.AUG.PROB_CLONE = 0.0
 
 _C.PROBE = CN()  # frozen-feature probes (probe.py; the online probe of train_sup.py / train_ssl.py)
 _C.PROBE.DATASET = ""  # online probe: a labelled dataset under DATA.ROOT, probed every PROBE.EVERY epochs
+_C.PROBE.EXTENSION = "avi"  # online probe: PROBE.DATASET's video files (HMDB51 and UCF101 as prepared: avi)
 _C.PROBE.EVERY = 5  # online probe: epochs between probes (and after the last)
 _C.PROBE.MAX_VIDEOS = 0  # videos per split that a probe encodes, evenly spread over the sorted list (0: all)
 _C.PROBE.KNN_K = 20  # k-NN probe: neighbours that vote

@@ -43,7 +43,7 @@ def test_resume_continues_bit_for_bit(data, tmp_path):
     """Every augmentation on, and the online probe: resuming from epoch 0 ends with exactly the weights of the
     uninterrupted run."""
     heavy = ["TRAIN.EPOCHS", 3, "TRAIN.EPOCHS_WARMUP", 1, "TRAIN.EPOCHS_SAVE", 1, "TRAIN.EPOCHS_EVAL", 3,
-             "PROBE.DATASET", "toy", "PROBE.EVERY", 1,
+             "PROBE.DATASET", "toy", "PROBE.EXTENSION", "mp4", "PROBE.EVERY", 1,
              "AUG.TYPE_MIXUP", "back", "AUG.PROB_SCALE", 0.5, "AUG.PROB_SHIFT", 0.5, "AUG.PROB_CLONE", 0.5,
              "AUG.PROB_PERSPECTIVE", 0.5, "AUG.PROB_ZOOM", 0.5, "AUG.PROB_SHAKE", 0.5, "AUG.EPOCHS_CURRICULUM", 1,
              "DATA.TORCH_N_WORKERS", 1]
@@ -64,6 +64,7 @@ def test_two_process_ddp_on_cpu(data, tmp_path):
     """Each rank encodes half of the online probe's videos; rank 0 gets them all and votes."""
     done = run_script("train_sup.py", "DATA.ROOT", data, "DATA.DATASET", "toy", *TINY, "DATA.BATCH_SIZE", 4,
                       "TRAIN.OUTPUT", tmp_path, "TRAIN.EPOCHS", 1, "TRAIN.EPOCHS_WARMUP", 0, "PROBE.DATASET", "toy",
+                      "PROBE.EXTENSION", "mp4",
                       prefix=("-m", "torch.distributed.run", "--nproc_per_node", "2"))
     assert done.returncode == 0, done.stderr[-2000:]
     assert len(rows(tmp_path)) == 1 and (tmp_path / "ckpt_epoch_0.pth").exists()

@@ -32,7 +32,7 @@ def preserved_randomness(device: torch.device):
 class OnlineProbe:
     def __init__(self, cfg: CfgNode, rt: Runtime):
         self.cfg, self.rt = cfg, rt
-        self.sets = probe_sets(cfg, cfg.PROBE.DATASET)
+        self.sets = probe_sets(cfg, cfg.PROBE.DATASET, cfg.PROBE.EXTENSION)
         self.batches = [probe_batches(cfg, clips, rt.rank, rt.world) for clips in (self.sets.train, self.sets.val)]
 
     def describe(self) -> str:

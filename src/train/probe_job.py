@@ -81,7 +81,7 @@ def probe_checkpoint(cfg: CfgNode, changes: str) -> list[dict]:
     """probe.py: encode DATA.DATASET's train and val videos with the initialised encoder (or reuse the cached
     features), run the k-NN and linear probes, add their rows to OUTPUT/probe.csv."""
     rt = setup(cfg)
-    sets = probe_sets(cfg, cfg.DATA.DATASET)
+    sets = probe_sets(cfg, cfg.DATA.DATASET, cfg.DATA.EXTENSION)
     model, note = supervised_model(cfg, sets.class_count)  # every file is read and checked before writing
     key = features_key(cfg, sets)
     with claimed_output(cfg, rt, new_run=False):
