@@ -61,3 +61,10 @@ def test_bench_codec_motion_and_statistics_on_generated_videos(tmp_path):
     for kind in ("fractal", "perlin", "octopus", "dead_leaves"):
         assert re.search(rf"{kind} +\d+ videos: diff [\d.]+ ± [\d.]+, jump share", out), out
     assert re.search(r"crossings per cell over \d+ classes: median [\d.]+", out), out
+
+
+@pytest.mark.slow
+def test_bench_probe_prints_encoding_and_probe_costs():
+    out = bench("bench_probe", "--base", "resnet18", "--size", 32, "--frames", 4, "--batch", 4, "--batches", 1,
+                "--videos", 60, 20, "--classes", 3)
+    assert FIGURE.search(out) and re.search(r"k-NN [\d.]+ s, linear [\d.]+ s", out), out

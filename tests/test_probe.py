@@ -13,10 +13,10 @@ from src.train.probing import evenly_spread
 from src.utils.intervals import bootstrap_percent, mean_interval
 from train_helpers import TINY, make_dataset, make_fade_dataset, run_in_process, run_script
 
-FADE = ["DATA.DATASET", "fade", *TINY, "DATA.STRIDE", 3]
+FADE = ["DATA.DATASET", "fade", *TINY, "DATA.STRIDE", 3, "DATA.VAL_MAX_SEGS", 2]
 # a short supervised training that learns the fade classes
-LEARN = ["DATA.BATCH_SIZE", 6, "TRAIN.EPOCHS", 10, "TRAIN.EPOCHS_WARMUP", 0, "TRAIN.LR_BASE", 4e-3,
-         "TRAIN.EPOCHS_EVAL", 10, "MODEL.DROPOUT", 0, "AUG.HOR_FLIP", False, "AUG.AUTO_AUGMENT_N", 0,
+LEARN = ["DATA.BATCH_SIZE", 6, "TRAIN.EPOCHS", 5, "TRAIN.EPOCHS_WARMUP", 0, "TRAIN.LR_BASE", 4e-3,
+         "TRAIN.EPOCHS_EVAL", 5, "MODEL.DROPOUT", 0, "AUG.HOR_FLIP", False, "AUG.AUTO_AUGMENT_N", 0,
          "AUG.PROB_BLUR", 0, "AUG.MIN_SCALE", 1.0]
 
 

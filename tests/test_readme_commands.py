@@ -5,6 +5,7 @@ rename or a refused option can no longer break a documented command silently.
 The lines run in a scratch folder that holds what the README's readers fetch themselves: small stand-ins for
 the downloadable datasets and the Kinetics weight files, with the layouts of the real ones."""
 import csv
+import itertools
 import os
 import re
 import shlex
@@ -20,7 +21,8 @@ from generate_helpers import ROOT
 from train_helpers import make_dataset
 
 README = ROOT / "README.md"
-SCRIPTS = ("generate_synthetic.py", "prepare_data.py", "train_sup.py", "val_sup.py", "train_ssl.py")
+SCRIPTS = ("generate_synthetic.py", "prepare_data.py", "train_sup.py", "val_sup.py", "train_ssl.py", "probe.py",
+           "compare.py")
 
 # Lines no test can run here, with the reason; every other line must run.
 CANNOT_RUN = {
@@ -43,6 +45,9 @@ SIZES = [
     (r"DATA\.VAL_SAMPLES \d+", "DATA.VAL_SAMPLES 6"),
     (r"DATA\.BATCH_SIZE \d+", "DATA.BATCH_SIZE 4"),
     (r"TRAIN\.EPOCHS \d+", "TRAIN.EPOCHS 1"),
+    (r"--seeds \d+", "--seeds 1"),
+    (r"--val_per_class \d+", "--val_per_class 1"),
+    (r"PROBE\.MAX_VIDEOS \d+", "PROBE.MAX_VIDEOS 6"),
     (r"ckpt_epoch_24\.pth", "ckpt_last.pth"),  # pre-trained for one epoch here
 ]
 TINY_FRACTAL = "--res 32 --iter 400 --iter_b 300"
@@ -64,10 +69,6 @@ def readme_commands() -> list[str]:
     return lines
 
 
-def _task(script: str) -> str:
-    return {"train_sup.py": "supervised", "val_sup.py": "evaluation", "train_ssl.py": "contrastive"}[script]
-
-
 def tiny_training_opts(script: str, argv: list[str], cwd: Path) -> list[str]:
     """KEY VALUE pairs that make a training line tiny; only keys the run reads (others are refused)."""
     from src.train.config import build_parser, merge
@@ -76,7 +77,7 @@ def tiny_training_opts(script: str, argv: list[str], cwd: Path) -> list[str]:
     opts = dict(TINY_CLIPS)
     if cfg.MODEL.ARCH == "tsm":
         opts["MODEL.TSM_BASE"] = "resnet18"
-    if script != "train_ssl.py":
+    if script != "train_ssl.py" or cfg.PROBE.DATASET:
         opts["DATA.VAL_MAX_SEGS"] = 1
     if cfg.DATA.SOURCE == "fractal":
         opts["DATA.SAMPLES_PER_EPOCH"] = 16
@@ -100,11 +101,20 @@ def at_tiny_size(line: str, cwd: Path) -> str:
         return re.sub(r"(--type \w+)", rf"\1 {extra}", line)
     if "prepare_data.py" in line and "--from" in line and "--val_per_class" not in line:
         return line + " --val_per_class 1"  # 2 videos per class here
-    script = next((s for s in ("train_sup.py", "val_sup.py", "train_ssl.py") if s in line), None)
+    script = next((s for s in ("train_sup.py", "val_sup.py", "train_ssl.py", "probe.py", "compare.py") if s in line),
+                  None)
     if script:
+        if "--opts" not in line:
+            line += " --opts "  # compare.py without options: the tiny ones go here
         words = shlex.split(line)
         argv = words[words.index(script) + 1:]
         at = argv.index("--opts")
+        if script == "compare.py":  # its cells run train_sup.py (or probe.py with --mode probe)
+            start = argv.index("--cfg") + 1 if "--cfg" in argv else len(argv)
+            cfg_files = list(itertools.takewhile(lambda w: not w.startswith("--"), argv[start:]))
+            script = "probe.py" if "--mode probe" in line else "train_sup.py"
+            argv = ["--cfg", *cfg_files, *argv[at:]] if cfg_files else argv[at:]
+            at = argv.index("--opts")
         tiny = tiny_training_opts(script, argv, cwd)
         given = set(argv[at + 1::2])
         if "TRAIN.EPOCHS" in given and tiny[tiny.index("TRAIN.EPOCHS") + 1] == "2":

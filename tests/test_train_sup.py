@@ -43,7 +43,7 @@ def test_resume_continues_bit_for_bit(data, tmp_path):
     """Every augmentation on, and the online probe: resuming from epoch 0 ends with exactly the weights of the
     uninterrupted run."""
     heavy = ["TRAIN.EPOCHS", 3, "TRAIN.EPOCHS_WARMUP", 1, "TRAIN.EPOCHS_SAVE", 1, "TRAIN.EPOCHS_EVAL", 3,
-             "PROBE.DATASET", "toy", "PROBE.EXTENSION", "mp4", "PROBE.EVERY", 1,
+             "PROBE.DATASET", "toy", "PROBE.EXTENSION", "mp4", "PROBE.EVERY", 1, "PROBE.MAX_VIDEOS", 6,
              "AUG.TYPE_MIXUP", "back", "AUG.PROB_SCALE", 0.5, "AUG.PROB_SHIFT", 0.5, "AUG.PROB_CLONE", 0.5,
              "AUG.PROB_PERSPECTIVE", 0.5, "AUG.PROB_ZOOM", 0.5, "AUG.PROB_SHAKE", 0.5, "AUG.EPOCHS_CURRICULUM", 1,
              "DATA.TORCH_N_WORKERS", 1]

@@ -19,6 +19,7 @@ def table_rows(results: Results, figures: tuple[str, ...]) -> list[dict]:
         for figure in figures:
             seeds = sorted(s for s in by_seed if figure in by_seed[s])
             mean, low, high = mean_interval([by_seed[s][figure] for s in seeds])
+            low, high = max(low, 0.0), min(high, 100.0)  # an accuracy's interval stays within 0-100 % (nan passes)
             row = {"init": init, "figure": figure, "seeds": len(seeds), "mean": mean, "ci_low": low,
                    "ci_high": high, "per_seed": " ".join(f"{s}:{by_seed[s][figure]:.2f}" for s in seeds),
                    "diff": "", "diff_low": "", "diff_high": ""}

@@ -79,7 +79,8 @@ READ_WHEN = [
      "the validation of train_sup.py (train_ssl.py does not validate)"),
     (("DATA.BATCH_SIZE_VAL", "DATA.VAL_MIN_STEPS", "DATA.VAL_MAX_SEGS", "AUG.CROP_VAL"),
      lambda c, task: task != "contrastive" or bool(c.PROBE.DATASET),
-     "the validation clips of train_sup.py, probe.py and the online probe (PROBE.DATASET)"),
+     "the validation clips of train_sup.py, probe.py and the online probe (PROBE.DATASET; train_ssl.py does not "
+     "validate)"),
     (("TRAIN.INIT_SSL", "TRAIN.INIT_SUP", "MODEL.KINETICS"), lambda c, task: task in ("supervised", "probe"),
      "train_sup.py and probe.py (train_ssl.py starts from scratch)"),
     (("MODEL.RESUME",), lambda c, task: task != "probe",
