@@ -15,11 +15,12 @@ def main(argv: list[str] | None = None) -> int:
     def body() -> None:
         cfg, args = load(argv, "supervised", "Train a video model with labels (pre-training or fine-tuning).",
                          preview=True)
-        from src.train.supervised import SupervisedTask, preview_augmentations
         if args.preview_aug:
+            from src.train.augment_preview import preview_augmentations
             print(f"wrote {preview_augmentations(cfg, args.preview_aug)}")
         else:
             from src.train.engine import run
+            from src.train.supervised import SupervisedTask
             run(cfg, SupervisedTask(), args.changes)
     return run_cli("train_sup.py", body, RESUME_HINT)
 

@@ -12,7 +12,7 @@ from src.utils.cli import run_cli  # noqa: E402
 def main(argv: list[str] | None = None) -> int:
     def body() -> None:
         cfg, args = load(argv, "evaluation", "Evaluate a supervised checkpoint on ROOT/DATASET/val.")
-        from src.train.supervised import validate_checkpoint
+        from src.train.evaluation import validate_checkpoint
         validate_checkpoint(cfg, args.changes)
     return run_cli("val_sup.py", body, interrupted_hint=None)
 

@@ -11,11 +11,11 @@ import torch
 from PIL import Image
 
 from src.synthetic.generator import Settings, until_valid
-from src.synthetic.generators import get_generator
+from src.synthetic.registry import get_generator
 from src.transform.camera import camera_motion, perspective
-from src.transform.inner import MEAN, STD
+from src.transform.crops import MEAN, STD
 from src.transform.mixup import BackgroundMixup
-from src.transform.outer import OuterConfig, OuterTransform
+from src.transform.batch_augment import AugmentSettings, BatchAugment
 from src.utils.picture import labelled_grid
 
 HERE = Path(__file__).resolve().parent
@@ -71,9 +71,9 @@ def augmentations_gif(out: Path = HERE) -> Path:
     torch.manual_seed(SEED)
     mean, std = torch.tensor(MEAN).view(1, 3, 1, 1, 1), torch.tensor(STD).view(1, 3, 1, 1, 1)
     mixup = BackgroundMixup(160, 1, prob_scale=1.0, prob_shift=1.0, prob_clone=0.5)
-    outer = OuterTransform(OuterConfig(auto_augment_m=9, auto_augment_n=2, prob_blur=1.0))
+    augment = BatchAugment(AugmentSettings(auto_augment_m=9, auto_augment_n=2, prob_blur=1.0))
     views = [clips, mixup(clips, 1), perspective(clips, 1.0), camera_motion(clips, 1, 1, 1.0, 1.0, 1.0),
-             (outer(clips, 1) * std + mean).clamp(0, 1)]
+             (augment(clips, 1) * std + mean).clamp(0, 1)]
     row = [(v[0].permute(1, 2, 3, 0).numpy() * 255).astype(np.uint8) for v in views]
     names = ["as loaded", "background mixup", "perspective", "camera motion", "RandAugment, blur"]
     return save_gif(grid([row], col_labels=names), out / "augmentations.gif", fps=6)

@@ -12,7 +12,7 @@ import numpy as np
 
 from src.data.decode import count_frames, read_frames
 from src.synthetic.generator import Settings, until_valid
-from src.synthetic.generators import get_generator
+from src.synthetic.registry import get_generator
 from src.synthetic.video_writer import write_video
 
 

@@ -20,7 +20,7 @@ from src.data.dataset_folders import labelled_sets
 from src.data.decode import read_frames
 from src.data.datasets import ClipSpec
 from src.data.loaders import make_loader
-from src.transform.inner import TrainCrop, ValResizeCrop
+from src.transform.crops import TrainCrop, ValResizeCrop
 
 
 def make_videos(folder: Path, n: int, codec: str) -> None:

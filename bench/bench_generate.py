@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 from src.synthetic.args import TYPES, build_parser, validate
 from src.synthetic.generator import Degenerate, Settings
-from src.synthetic.generators import get_generator
+from src.synthetic.registry import get_generator
 from src.synthetic.video_writer import write_video
 
 

@@ -24,7 +24,7 @@ from cfg.defaults import defaults  # noqa: E402
 from src.data.device_render import rendered_batches  # noqa: E402
 from src.data.loaders import make_loader  # noqa: E402
 from src.train.data import clip_spec  # noqa: E402
-from src.train.supervised import labelled_datasets  # noqa: E402
+from src.train.data import labelled_datasets  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,7 +52,8 @@ def main() -> None:
             batches = make_loader(train, a.batch, a.workers, shuffle=True, drop_last=True, seed=0)
         else:
             device = torch.device("cuda" if a.device == "cuda" else "cpu")
-            batches = rendered_batches(train.source, clip_spec(cfg), cfg, device, 0, 1)
+            batches = rendered_batches(train.source, clip_spec(cfg), cfg.DATA.IMG_SIZE, cfg.AUG.MIN_SCALE, a.batch, a.workers,
+                                       cfg.SEED, cfg.DATA.RENDER_SPLATS, device)
         clips, t0 = 0, None
         for i, (x, _) in enumerate(batches):
             if i == 0:  # the first batch includes worker start-up (and CUDA initialisation)

@@ -40,7 +40,8 @@ def loader_batches(a, device, tmp: Path):
     """Batches from the training loader over generated files or rendered fractals, augmented as in training."""
     from cfg.defaults import defaults
     from src.data.loaders import make_loader
-    from src.train.supervised import augmentations, labelled_datasets
+    from src.train.augment import augmentations
+    from src.train.data import labelled_datasets
     cfg = defaults()
     cfg.DATA.IMG_SIZE, cfg.DATA.CLIP_LENGTH, cfg.DATA.STRIDE, cfg.DATA.BATCH_SIZE = a.size, a.frames, 2, a.batch
     cfg.DATA.TORCH_N_WORKERS, cfg.AUG.MIN_SCALE = a.workers, 0.9
@@ -57,16 +58,19 @@ def loader_batches(a, device, tmp: Path):
                            check=True, capture_output=True)
         cfg.DATA.ROOT, cfg.DATA.DATASET, cfg.DATA.EXTENSION = str(tmp), "set", "mp4"
     train, _, _, _ = labelled_datasets(cfg)
-    outer, mixup = augmentations(cfg, len(train) // a.batch)
+    augment, mixup = augmentations(cfg, len(train) // a.batch)
     if cfg.DATA.RENDER_DEVICE == "cpu":
         batches = make_loader(train, a.batch, a.workers, shuffle=True, drop_last=True)
     else:  # the workers draw parameters, the device renders
         from src.data.device_render import rendered_batches
         from src.train.data import clip_spec
+        from src.utils.threads import loader_workers
         render_on = device if cfg.DATA.RENDER_DEVICE == "cuda" else torch.device("cpu")
-        batches = rendered_batches(train.source, clip_spec(cfg), cfg, render_on, 0, 1)
+        batches = rendered_batches(train.source, clip_spec(cfg), cfg.DATA.IMG_SIZE, cfg.AUG.MIN_SCALE,
+                                   cfg.DATA.BATCH_SIZE, loader_workers(cfg.DATA.TORCH_N_WORKERS), cfg.SEED,
+                                   cfg.DATA.RENDER_SPLATS, render_on)
     for step, (clips, labels) in enumerate(batches):
-        yield outer(clips.to(device, non_blocking=True), step), labels.to(device, non_blocking=True)
+        yield augment(clips.to(device, non_blocking=True), step), labels.to(device, non_blocking=True)
 
 
 def measure(a) -> str:

@@ -6,9 +6,9 @@ import torch
 from torchvision.transforms.v2 import functional as F
 
 from src.transform.camera import camera_motion, pan, pan_windows, perspective, ramp, shake, zoom
-from src.transform.inner import MEAN, STD
+from src.transform.crops import MEAN, STD
 from src.transform.mixup import BackgroundMixup
-from src.transform.outer import OuterConfig, OuterTransform, gaussian_blur, normalise
+from src.transform.batch_augment import AugmentSettings, BatchAugment, gaussian_blur, normalise
 from src.transform.randaugment import OPS, rand_augment
 from src.transform.warp import perspective_grid, warp_clips
 
@@ -115,7 +115,7 @@ def test_batched_perspective_matches_torchvision():
 
 
 def test_outer_transform_without_augmentation_only_normalises(clips):
-    plain = OuterTransform(OuterConfig(hor_flip=False, auto_augment_m=0, prob_blur=0.0))
+    plain = BatchAugment(AugmentSettings(hor_flip=False, auto_augment_m=0, prob_blur=0.0))
     out = plain(clips, 0)
     assert torch.allclose(out, normalise(clips))
     mean = torch.tensor(MEAN).view(1, 3, 1, 1, 1)
@@ -123,7 +123,7 @@ def test_outer_transform_without_augmentation_only_normalises(clips):
 
 
 def test_outer_transform_with_everything_keeps_shape(clips):
-    full = OuterTransform(OuterConfig(prob_perspective=0.8, prob_shift=0.5, prob_zoom=0.5, prob_shake=0.5,
+    full = BatchAugment(AugmentSettings(prob_perspective=0.8, prob_shift=0.5, prob_zoom=0.5, prob_shake=0.5,
                                       curriculum_steps=10))
     for step in (0, 100):
         assert full(clips, step).shape == clips.shape

@@ -7,8 +7,8 @@ from cfg.defaults import defaults
 from src.models.registry import MODELS, build_model, input_problem, memory_format_of
 from src.models.video3d import TORCHVISION, TorchvisionVideo
 from src.train.engine import place
-from src.train.init_weights import encoder_factory, load_kinetics
-from src.ssl.build import fine_tuning_encoder, ssl_model
+from src.train.init_weights import encoder_factory, load_kinetics, ssl_model
+from src.ssl.build import fine_tuning_encoder
 from train_helpers import TINY_CLIPS, make_dataset, run_in_process, run_script
 
 # the smallest clip each family takes (frames, pixels)

@@ -139,12 +139,12 @@ def test_the_shipped_configurations_set_only_keys_their_runs_read():
 
 
 def test_ssl_honours_flip_and_blur():
+    from src.train.augment import contrastive_transform
     from src.train.config import merge
-    from src.transform.contrastive import ContrastiveTransform
     cfg = merge([], None, ["AUG.HOR_FLIP", "False", "AUG.PROB_BLUR", "0.0"])
-    t = ContrastiveTransform(cfg.AUG, 32, 1)
-    assert (t.outer_q.cfg.hor_flip, t.outer_q.cfg.prob_blur) == (False, 0.0)
-    assert (t.outer_k.cfg.hor_flip, t.outer_k.cfg.prob_blur) == (False, 0.0)
+    t = contrastive_transform(cfg, 1)
+    assert (t.augment_q.settings.hor_flip, t.augment_q.settings.prob_blur) == (False, 0.0)
+    assert (t.augment_k.settings.hor_flip, t.augment_k.settings.prob_blur) == (False, 0.0)
 
 
 def test_a_damaged_frame_count_entry_is_recounted(tmp_path):

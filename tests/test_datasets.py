@@ -7,7 +7,7 @@ from src.data.dataset_folders import labelled_sets, unlabelled_set
 from src.data.datasets import ClipSpec
 from src.data.loaders import make_loader
 from src.data.video_files import DatasetError, list_videos
-from src.transform.inner import MEAN, STD, TrainCrop, ValResizeCrop
+from src.transform.crops import MEAN, STD, TrainCrop, ValResizeCrop
 from video_fixtures import ramp_frames, write
 
 SPEC = ClipSpec(clip_length=4, stride=2, val_min_steps=2, val_max_segs=3)

@@ -12,9 +12,8 @@ from generate_helpers import ROOT
 from src.models.tsm import TSM
 from src.train import checkpoint
 from src.train.engine import place, wrap
-from src.train.init_weights import encoder_factory
+from src.train.init_weights import encoder_factory, ssl_model
 from src.train.runtime import Runtime
-from src.ssl.build import ssl_model
 from train_helpers import TINY, make_dataset, run_in_process, run_script
 from video_fixtures import ramp_frames, write
 

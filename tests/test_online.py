@@ -12,8 +12,8 @@ from src.data.fractal_source import FractalSource, load_classes
 from src.data.loaders import make_loader
 from src.synthetic.generator import Settings
 from src.train.contrastive import contrastive_pairs
-from src.train.supervised import labelled_datasets
-from src.transform.inner import TrainCrop
+from src.train.data import labelled_datasets
+from src.transform.crops import TrainCrop
 from train_helpers import run_in_process, run_script
 
 SPEC = ClipSpec(clip_length=4, stride=2, val_min_steps=2, val_max_segs=2)

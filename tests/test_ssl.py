@@ -13,7 +13,7 @@ from src.ssl.simclr import SimCLR, simclr_targets
 from src.models.tsm import TSM
 from src.train.contrastive import ssl_loss
 from src.train.optim import param_groups
-from src.transform.inner import TrainCrop
+from src.transform.crops import TrainCrop
 from train_helpers import TINY, make_dataset, run_in_process, run_script
 
 

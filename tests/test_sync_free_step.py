@@ -9,7 +9,6 @@ from torch.func import functional_call
 
 from device_audit import DEVICE, Audit, to_device
 from src.models.tsm import TSM
-from src.ssl.build import ssl_model
 from src.train.config import merge
 from src.train.contrastive import ContrastiveTask
 from src.train.loop import train_epoch
@@ -17,7 +16,7 @@ from src.train.optim import build_optimizer, build_scheduler
 from src.train.plan import derive
 from src.train.runtime import Runtime
 from src.train.supervised import SupervisedTask
-from src.train.init_weights import encoder_factory
+from src.train.init_weights import encoder_factory, ssl_model
 
 EVERY_AUGMENTATION = ["AUG.TYPE_MIXUP", "back", "AUG.PROB_SCALE", "0.7", "AUG.PROB_SHIFT", "0.7", "AUG.PROB_CLONE",
                       "0.7", "AUG.PROB_PERSPECTIVE", "0.7", "AUG.PROB_ZOOM", "0.7", "AUG.PROB_SHAKE", "0.7",

@@ -20,7 +20,6 @@ from ..synthetic.batch_render import Budget, default_splats, render_clips
 from ..synthetic.chaos_game import MAX_MAPS, pixel_transform, selection_thresholds
 from ..synthetic.fractal import find_windows
 from ..synthetic.generator import until_valid
-from ..utils.threads import loader_workers
 from .clip_sampling import contrastive_clips, random_clip
 from .datasets import ClipSpec, item_randomness
 from .fractal_source import FractalSource
@@ -140,16 +139,19 @@ class RenderedBatches:
         return out.clamp(0, 1)[:, None].expand(-1, 3, -1, -1, -1)
 
 
-def rendered_batches(source: FractalSource, spec: ClipSpec, cfg, device: torch.device, rank: int, world: int,
+def rendered_batches(source: FractalSource, spec: ClipSpec, crop_size: int, min_scale: float, batch_size: int,
+                     workers: int, seed: int, splats: int, device: torch.device, rank: int = 0, world: int = 1,
                      views: int = 1) -> RenderedBatches:
-    """Training batches of ``source`` rendered on ``device``; the loader workers only draw parameters."""
+    """Training batches of ``source`` rendered on ``device`` (``splats`` per frame, 0: the file generator's
+    density); the loader workers only draw parameters."""
     from .loaders import make_loader
-    items = FractalParams(source, spec, cfg.DATA.IMG_SIZE, cfg.AUG.MIN_SCALE, views)
-    batches = make_loader(items, cfg.DATA.BATCH_SIZE, loader_workers(cfg.DATA.TORCH_N_WORKERS), shuffle=True,
-                          drop_last=True, seed=cfg.SEED, rank=rank, world=world)
-    return RenderedBatches(batches, device, source.settings.res, cfg.DATA.IMG_SIZE, cfg.DATA.CLIP_LENGTH,
-                           render_budget(cfg, source.settings.res), views)
+    items = FractalParams(source, spec, crop_size, min_scale, views)
+    batches = make_loader(items, batch_size, workers, shuffle=True, drop_last=True, seed=seed, rank=rank,
+                          world=world)
+    return RenderedBatches(batches, device, source.settings.res, crop_size, spec.clip_length,
+                           render_budget(splats, source.settings.res), views)
 
 
-def render_budget(cfg, res: int) -> Budget:
-    return Budget.for_splats(cfg.DATA.RENDER_SPLATS or default_splats(res))
+def render_budget(splats: int, res: int) -> Budget:
+    """``splats`` per frame; 0: the file generator's density at ``res``."""
+    return Budget.for_splats(splats or default_splats(res))

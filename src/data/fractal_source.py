@@ -71,11 +71,11 @@ class FractalSource:
         return gray.unsqueeze(0).expand(3, *gray.shape).contiguous()
 
 
-def render_settings(cfg) -> Settings:
-    """The generator's defaults at DATA.RENDER_RES (auto: the validation resize side, IMG_SIZE·256/224), with
-    DATA.RENDER_SPLATS splats per frame (auto: the file generator's density at that side)."""
-    res = cfg.DATA.RENDER_RES or int(256 / 224 * cfg.DATA.IMG_SIZE)
+def render_settings(img_size: int, render_res: int = 0, splats: int = 0) -> Settings:
+    """The generator's defaults at ``render_res`` (0: the validation resize side, img_size·256/224), with
+    ``splats`` splats per frame (0: the file generator's density at that side)."""
+    res = render_res or int(256 / 224 * img_size)
     res += res % 2
     base = Settings(res=res)
-    splats = cfg.DATA.RENDER_SPLATS or default_splats(res)
+    splats = splats or default_splats(res)
     return Settings(res=res, iters=base.iter_skip + math.ceil(splats / base.bs_point))

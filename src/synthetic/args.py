@@ -9,7 +9,7 @@ from ..utils.threads import usable_cores
 from ..utils.time_string import parse_time
 from .class_files import find_class_files
 from .fractal_params import check_kind
-from .generators import get_generator
+from .registry import get_generator
 from .perlin import SIZE as PERLIN_SIZE
 from .variations import IDS
 

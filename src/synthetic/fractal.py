@@ -14,16 +14,16 @@ MAX_OCCUPANCY = 0.90  # a frame with more lit pixels is a filled canvas, not a f
 REFERENCE_DENSITY = 128 * (7500 - 200) / 256 ** 2  # splats per pixel of the default settings (256 px)
 
 
-def find_windows(weights: np.ndarray, var: int, cfg: Settings, rng: np.random.Generator,
+def find_windows(weights: np.ndarray, var: int, settings: Settings, rng: np.random.Generator,
                  per_frame: bool) -> np.ndarray:
     """Real-coordinate windows [F, 4]: video mode frames the first and last frame with one shared window;
     image mode (``per_frame``) frames every image on its own."""
     probe = weights if per_frame else weights[[0, -1]]
     full = np.tile([-BORDER_EXTENT, BORDER_EXTENT, -BORDER_EXTENT, BORDER_EXTENT], (len(probe), 1))
-    masks = render_counts(probe, full, cfg.res_b, cfg.bs_point, cfg.iter_b, cfg.iter_skip, var, rng) > 0
+    masks = render_counts(probe, full, settings.res_b, settings.bs_point, settings.iter_b, settings.iter_skip, var, rng) > 0
     if (masks.mean(axis=(1, 2)) < MIN_OCCUPANCY / 10).any():
         raise Degenerate("empty border render")
-    windows = frame_windows(masks, cfg.thres_b, union=not per_frame)
+    windows = frame_windows(masks, settings.thres_b, union=not per_frame)
     if ((windows[:, 1] <= windows[:, 0]) | (windows[:, 3] <= windows[:, 2])).any():
         raise Degenerate("zero-size window")
     return windows if per_frame else np.repeat(windows, len(weights), axis=0)
@@ -54,15 +54,15 @@ def check_occupancy(counts: np.ndarray, level: int = 1) -> None:
         raise Degenerate(f"near-full frame ({occupancy.max():.3f} of pixels lit)")
 
 
-def render_fractal(weights: np.ndarray, var: int, cfg: Settings, rng: np.random.Generator,
+def render_fractal(weights: np.ndarray, var: int, settings: Settings, rng: np.random.Generator,
                    per_frame: bool = False, frames: np.ndarray | None = None) -> np.ndarray:
     """Frames [F, res, res] uint8 of one sample (only ``frames``, framed as the whole video, when given);
     raises Degenerate for unusable samples."""
-    windows = find_windows(weights, var, cfg, rng, per_frame)
+    windows = find_windows(weights, var, settings, rng, per_frame)
     if frames is not None:
         weights, windows = weights[frames], windows[frames]
-    counts = render_counts(weights, windows, cfg.res, cfg.bs_point, cfg.iters, cfg.iter_skip, var, rng)
-    check_occupancy(counts, lit_level(cfg.bs_point * (cfg.iters - cfg.iter_skip), cfg.res))
+    counts = render_counts(weights, windows, settings.res, settings.bs_point, settings.iters, settings.iter_skip, var, rng)
+    check_occupancy(counts, lit_level(settings.bs_point * (settings.iters - settings.iter_skip), settings.res))
     return to_uint8(counts, per_frame)
 
 

@@ -4,17 +4,17 @@ import numpy as np
 BORDER_EXTENT = 6.0  # the border-detection canvas covers [-6, 6] x [-6, 6]
 
 
-def keep_box(mask: np.ndarray, keep: float) -> tuple[int, int, int, int]:
-    """Pixel box (top, bottom, left, right), inclusive, holding at least ``keep`` of the set pixels.
+def keep_box(mask: np.ndarray, share: float) -> tuple[int, int, int, int]:
+    """Pixel box (top, bottom, left, right), inclusive, holding at least ``share`` of the set pixels.
 
     Empty border lines are trimmed first, then the edge line with the fewest set pixels is peeled off (ties: top,
-    bottom, left, right) while more than floor(keep · n) pixels remain inside.
+    bottom, left, right) while more than floor(share · n) pixels remain inside.
     """
     h, w = mask.shape
     top, bottom, left, right = 0, h - 1, 0, w - 1
     total = int(mask.sum())
-    target = int(np.floor(keep * total))
-    if keep >= 1 or target == 0:
+    target = int(np.floor(share * total))
+    if share >= 1 or target == 0:
         return top, bottom, left, right
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     top, bottom, left, right = rows[0], rows[-1], cols[0], cols[-1]
@@ -53,10 +53,10 @@ def to_window(box: tuple[int, int, int, int], res: int) -> tuple[float, float, f
     return tuple(BORDER_EXTENT * (2 * u / (res - 1) - 1) for u in box)
 
 
-def frame_windows(masks: np.ndarray, keep: float, union: bool) -> np.ndarray:
+def frame_windows(masks: np.ndarray, share: float, union: bool) -> np.ndarray:
     """Real windows [len(masks), 4] from binary renders; ``union`` merges all boxes into one shared window."""
     res = masks.shape[-1]
-    boxes = np.array([keep_box(m, keep) for m in masks])
+    boxes = np.array([keep_box(m, share) for m in masks])
     if union:
         boxes = np.array([[boxes[:, 0].min(), boxes[:, 1].max(), boxes[:, 2].min(), boxes[:, 3].max()]])
     return np.array([to_window(expand(tuple(b), res), res) for b in boxes])

@@ -17,7 +17,7 @@ from .chaos_game import compile_kernels
 from .class_files import save_class
 from .fractal_params import IMAGES_PER_SAMPLE
 from .generator import Settings, until_valid
-from .generators import get_generator
+from .registry import get_generator
 from .args import build_parser
 from .perlin import SIZE as PERLIN_SIZE
 from .outputs import class_path, claim_folder, image_paths, record_finished, scan, video_path
@@ -46,12 +46,12 @@ def sample_rng(args: argparse.Namespace, step: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(args.seed, spawn_key=(step,)))
 
 
-def make_output(args: argparse.Namespace, step: int, ref) -> Result:
+def make_output(args: argparse.Namespace, settings: Settings, step: int, ref) -> Result:
     """Render and write one output (a video, or 16 images in --img mode); ``ref`` is the class or None."""
     gen, rng = get_generator(args.type), sample_rng(args, step)
     params = None if ref is None else gen.class_params(ref)
     label = None if ref is None else gen.label(ref)
-    sample, rejected = until_valid(lambda: gen.render(Settings.from_args(args), rng, params))
+    sample, rejected = until_valid(lambda: gen.render(settings, rng, params))
     if args.img:
         paths = image_paths(args.dir_out, step, sample.tag, label)
         for path, image in zip(paths, sample.frames):
@@ -63,10 +63,10 @@ def make_output(args: argparse.Namespace, step: int, ref) -> Result:
     return Result(step, paths, rejected)
 
 
-def make_class(args: argparse.Namespace, index: int) -> Result:
+def make_class(args: argparse.Namespace, settings: Settings, index: int) -> Result:
     """Sample and write one class parameter file."""
     gen, rng = get_generator(args.type), sample_rng(args, index)
-    (params, tag), rejected = until_valid(lambda: gen.sample_class(Settings.from_args(args), rng))
+    (params, tag), rejected = until_valid(lambda: gen.sample_class(settings, rng))
     path = class_path(args.dir_out, index, tag)
     save_class(path, params, finished(args.dir_out, path))
     return Result(index, [path], rejected)
@@ -77,10 +77,10 @@ def finished(dir_out: Path, path: Path):
     return lambda: record_finished(dir_out, path)
 
 
-def _task(args: argparse.Namespace, step: int, ref) -> Result:
+def _task(args: argparse.Namespace, settings: Settings, step: int, ref) -> Result:
     if args.gen_param:
-        return make_class(args, step)
-    return make_output(args, step, ref)
+        return make_class(args, settings, step)
+    return make_output(args, settings, step, ref)
 
 
 def print_args(args: argparse.Namespace) -> None:
@@ -178,7 +178,7 @@ def run(args: argparse.Namespace) -> None:
     claim_folder(args)
     print_args(args)
     remove_stale_temps(args.dir_out)
-    order = class_order(args)
+    order, settings = class_order(args), Settings.from_args(args)
     skip = scan(args.dir_out, args.img, bool(args.gen_param))[0]
     todo, total = _steps(args, skip)
     last = _last_step(args)
@@ -203,14 +203,14 @@ def run(args: argparse.Namespace) -> None:
         for step in todo:
             if time.time() >= deadline:
                 break
-            on_result(_task(args, *job(step)))
+            on_result(_task(args, settings, *job(step)))
     else:
         with worker_pool(args.workers) as pool:
             pending = set()
             for step in todo:
                 if time.time() >= deadline:
                     break
-                pending.add(pool.submit(_task, args, *job(step)))
+                pending.add(pool.submit(_task, args, settings, *job(step)))
                 if len(pending) >= 2 * args.workers:
                     finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                     for f in finished:

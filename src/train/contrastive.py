@@ -6,25 +6,23 @@ import torch.nn.functional as nnf
 from yacs.config import CfgNode
 
 from ..data.dataset_folders import unlabelled_set
-from ..data.device_render import rendered_batches
 from ..data.datasets import ContrastivePairs
-from ..data.fractal_source import FractalSource, load_classes, render_settings
+from ..data.fractal_source import FractalSource, load_classes
 from ..data.loaders import make_loader
 from ..data.video_files import DatasetError
-from ..ssl.build import encoder_of, ssl_model
+from ..ssl.build import encoder_of
 from ..ssl.byol import byol_loss
-from ..transform.contrastive import ContrastiveTransform
-from ..transform.inner import TrainCrop
+from ..transform.crops import TrainCrop
 from ..utils.threads import loader_workers
 from . import checkpoint
 from .engine import TaskData
-from .init_weights import encoder_factory
+from .init_weights import encoder_factory, ssl_model
 from .loop import Hits
 from .metrics import topk_correct
 from .plan import Plan
 from .runtime import Runtime
-from .data import clip_spec
-from .supervised import curriculum_steps, render_device
+from .augment import contrastive_transform
+from .data import clip_spec, device_batches, fractal_settings, render_device
 
 
 def ssl_loss(scheme: str, outputs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, Hits]:
@@ -42,7 +40,7 @@ def contrastive_pairs(cfg: CfgNode) -> tuple[ContrastivePairs, str]:
     crop = TrainCrop(cfg.DATA.IMG_SIZE, cfg.AUG.MIN_SCALE, cfg.AUG.INTERP)
     if cfg.DATA.SOURCE == "fractal":
         classes = load_classes(Path(cfg.DATA.CLASS_PARAMS))[0] if cfg.DATA.CLASS_PARAMS else None
-        settings = render_settings(cfg)
+        settings = fractal_settings(cfg)
         source = FractalSource(cfg.DATA.SAMPLES_PER_EPOCH, settings, classes, cfg.SEED)
         return ContrastivePairs(source, clip_spec(cfg), crop), f"rendered fractals at {settings.res} px"
     folder = Path(cfg.DATA.ROOT) / cfg.DATA.DATASET
@@ -66,7 +64,7 @@ class ContrastiveTask:
         if cfg.DATA.RENDER_DEVICE != "cpu":
             device = render_device(cfg, rt)
             notes.append(f"clip pairs rendered on {device} by the chaos-game kernel")
-            return TaskData(rendered_batches(pairs.source, clip_spec(cfg), cfg, device, rt.rank, rt.world, views=2),
+            return TaskData(device_batches(cfg, pairs.source, device, rt, views=2),
                             [], notes)
         batches = make_loader(pairs, cfg.DATA.BATCH_SIZE, loader_workers(cfg.DATA.TORCH_N_WORKERS), shuffle=True,
                               drop_last=True, seed=cfg.SEED, rank=rt.rank, world=rt.world,
@@ -78,7 +76,7 @@ class ContrastiveTask:
         return model, f"{cfg.TRAIN.SSL_SCHEME} from scratch"
 
     def step(self, model, cfg: CfgNode, plan: Plan, rt: Runtime):
-        transform = ContrastiveTransform(cfg.AUG, cfg.DATA.IMG_SIZE, curriculum_steps(cfg, plan.steps_per_epoch))
+        transform = contrastive_transform(cfg, plan.steps_per_epoch)
         scheme = cfg.TRAIN.SSL_SCHEME
 
         def step_fn(batch, step):

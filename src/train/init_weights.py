@@ -1,6 +1,8 @@
 """Where a model's first weights come from: scratch, Kinetics (MODEL.KINETICS), a supervised checkpoint
 (TRAIN.INIT_SUP) or a self-supervised one (TRAIN.INIT_SSL). Every file is read and checked before the run
 writes anything; fine-tuning replaces only the classifier, and says so."""
+from typing import Callable
+
 import torch
 from torch import nn
 from yacs.config import CfgNode
@@ -9,7 +11,10 @@ from ..models.registry import build_model, describe
 from ..models.tsm import KINETICS_CLASSES
 from ..models.video3d import KINETICS_PREFIX, TorchvisionVideo
 from ..models.x3d import X3D
-from ..ssl.build import fine_tuning_encoder, ssl_model
+from ..ssl.build import fine_tuning_encoder
+from ..ssl.byol import BYOL
+from ..ssl.moco import MoCo
+from ..ssl.simclr import SimCLR
 from . import checkpoint
 from .checkpoint import CheckpointError
 
@@ -25,8 +30,27 @@ def variant(cfg: CfgNode) -> str:
     return {"tsm": cfg.MODEL.TSM_BASE, "x3d": cfg.MODEL.X3D_SIZE}.get(cfg.MODEL.ARCH, "")
 
 
-def encoder_factory(cfg: CfgNode):
+# make_encoder(output dimension, MLP projection head?) -> a backbone from the model registry
+EncoderFactory = Callable[[int, bool], nn.Module]
+
+
+def encoder_factory(cfg: CfgNode) -> EncoderFactory:
     return lambda dim, mlp: backbone(cfg, dim, mlp)
+
+
+def ssl_model(cfg: CfgNode, make_encoder: EncoderFactory, total_steps: int) -> nn.Module:
+    """MoCo, BYOL or SimCLR (``cfg.TRAIN.SSL_SCHEME``, head sizes from its section) around ``make_encoder``."""
+    scheme = cfg.TRAIN.SSL_SCHEME
+    if scheme == "moco":
+        m = cfg.MOCO
+        return MoCo(make_encoder(m.DIM, m.MLP_HEAD), m.DIM, m.K, m.M, m.T)
+    if scheme == "byol":
+        b = cfg.BYOL
+        return BYOL(make_encoder(b.D_OUTPUT, True), b.D_OUTPUT, b.D_HIDDEN, b.EMA_WEIGHT, total_steps)
+    if scheme == "simclr":
+        s = cfg.SIMCLR
+        return SimCLR(make_encoder(s.DIM, s.MLP_HEAD), s.T)
+    raise ValueError(f"unknown TRAIN.SSL_SCHEME {scheme!r}; choose moco, byol or simclr")
 
 
 def _read_kinetics(path: str, expected: str):

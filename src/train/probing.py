@@ -14,7 +14,7 @@ from ..data.sources import VideoFiles
 from ..probe.features import encode_videos, gather_videos
 from ..probe.knn import knn_scores
 from ..probe.linear import linear_probe
-from ..transform.inner import ValResizeCrop
+from ..transform.crops import ValResizeCrop
 from ..utils.intervals import bootstrap_percent
 from ..utils.threads import loader_workers
 from .metrics import topk_correct

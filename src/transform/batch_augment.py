@@ -7,13 +7,13 @@ import torch
 import torch.nn.functional as nnf
 
 from .camera import apply_to, camera_motion, chosen_samples, perspective
-from .inner import MEAN, STD
+from .crops import MEAN, STD
 from .randaugment import rand_augment
 from .warp import upload
 
 
 @dataclass
-class OuterConfig:
+class AugmentSettings:
     hor_flip: bool = True
     auto_augment_m: float = 7
     auto_augment_n: int = 2
@@ -23,11 +23,6 @@ class OuterConfig:
     prob_zoom: float = 0.0
     prob_shake: float = 0.0
     curriculum_steps: int = 1
-
-    @classmethod
-    def from_cfg(cls, aug, curriculum_steps: int) -> "OuterConfig":
-        return cls(aug.HOR_FLIP, aug.AUTO_AUGMENT_M, aug.AUTO_AUGMENT_N, aug.PROB_BLUR, aug.PROB_PERSPECTIVE,
-                   aug.PROB_SHIFT, aug.PROB_ZOOM, aug.PROB_SHAKE, curriculum_steps)
 
 
 def normalise(clips: torch.Tensor) -> torch.Tensor:
@@ -50,29 +45,29 @@ def gaussian_blur(clips: torch.Tensor, sigmas: torch.Tensor) -> torch.Tensor:
     return nnf.conv2d(frames, weight, groups=n * c * t).view(n, c, t, h, w)
 
 
-def per_clip(clips: torch.Tensor, cfg: OuterConfig) -> torch.Tensor:
+def per_clip(clips: torch.Tensor, settings: AugmentSettings) -> torch.Tensor:
     """Flip (p 0.5), RandAugment, Gaussian blur 3×3 with σ ~ U[0.1, 2) (p ``prob_blur``); each clip draws its
     own, the same for all its frames."""
     n = len(clips)
-    if cfg.hor_flip:
+    if settings.hor_flip:
         clips = apply_to(clips, chosen_samples(n, 0.5), lambda x: x.flip(-1))
-    if cfg.auto_augment_m > 0:
-        clips = rand_augment(clips, cfg.auto_augment_m, cfg.auto_augment_n)
-    chosen = chosen_samples(n, cfg.prob_blur)
+    if settings.auto_augment_m > 0:
+        clips = rand_augment(clips, settings.auto_augment_m, settings.auto_augment_n)
+    chosen = chosen_samples(n, settings.prob_blur)
     if chosen is not None:
         sigmas = 0.1 + 1.9 * torch.rand(len(chosen))
         clips = apply_to(clips, chosen, lambda x: gaussian_blur(x, sigmas))
     return clips
 
 
-class OuterTransform:
-    """The supervised outer transform; ``step`` drives the curriculum of the camera motion."""
+class BatchAugment:
+    """The batch augmentation of supervised training; ``step`` drives the curriculum of the camera motion."""
 
-    def __init__(self, cfg: OuterConfig):
-        self.cfg = cfg
+    def __init__(self, settings: AugmentSettings):
+        self.settings = settings
 
     def __call__(self, clips: torch.Tensor, step: int) -> torch.Tensor:
-        c = self.cfg
+        c = self.settings
         if c.prob_perspective > 0:
             clips = perspective(clips, c.prob_perspective)
         if max(c.prob_shift, c.prob_zoom, c.prob_shake) > 0:

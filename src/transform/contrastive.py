@@ -2,22 +2,16 @@
 import torch
 
 from .mixup import BackgroundMixup
-from .outer import OuterConfig, OuterTransform
+from .batch_augment import BatchAugment
 
 
 class ContrastiveTransform:
-    """[B, 2, C, T, H, W] → (q, k): one temporal-reversal coin per batch, then mixup and the outer transform per
-    view; with AUG.SSL_EASY_K the k view gets no shift/clones/perspective/camera motion."""
+    """[B, 2, C, T, H, W] → (q, k): one temporal-reversal coin per batch, then mixup (when given) and the batch
+    augmentation of each view."""
 
-    def __init__(self, aug, img_size: int, curriculum_steps: int):
-        q_cfg = OuterConfig.from_cfg(aug, curriculum_steps)
-        k_cfg = OuterConfig(aug.HOR_FLIP, aug.AUTO_AUGMENT_M, aug.AUTO_AUGMENT_N, aug.PROB_BLUR,
-                            curriculum_steps=curriculum_steps) if aug.SSL_EASY_K else q_cfg
-        self.outer_q, self.outer_k = OuterTransform(q_cfg), OuterTransform(k_cfg)
-        self.mixup_q = self.mixup_k = None
-        if aug.TYPE_MIXUP == "back":
-            self.mixup_q = BackgroundMixup.from_cfg(aug, img_size, curriculum_steps)
-            self.mixup_k = BackgroundMixup.from_cfg(aug, img_size, curriculum_steps, easy=aug.SSL_EASY_K)
+    def __init__(self, augment_q: BatchAugment, augment_k: BatchAugment, mixup_q: BackgroundMixup | None = None,
+                 mixup_k: BackgroundMixup | None = None):
+        self.augment_q, self.augment_k, self.mixup_q, self.mixup_k = augment_q, augment_k, mixup_q, mixup_k
 
     def __call__(self, clips: torch.Tensor, step: int) -> tuple[torch.Tensor, torch.Tensor]:
         if torch.rand(1).item() < 0.5:
@@ -25,4 +19,4 @@ class ContrastiveTransform:
         q, k = clips[:, 0], clips[:, 1]
         if self.mixup_q is not None:
             q, k = self.mixup_q(q, step), self.mixup_k(k, step)
-        return self.outer_q(q, step), self.outer_k(k, step)
+        return self.augment_q(q, step), self.augment_k(k, step)

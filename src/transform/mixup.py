@@ -74,13 +74,6 @@ class BackgroundMixup:
     prob_shift: float = 0.0
     prob_clone: float = 0.0
 
-    @classmethod
-    def from_cfg(cls, aug, img_size: int, curriculum_steps: int, easy: bool = False) -> "BackgroundMixup":
-        """``easy``: the contrastive k view (scale only: no shift, no clones)."""
-        if easy:
-            return cls(img_size, curriculum_steps, aug.PROB_SCALE)
-        return cls(img_size, curriculum_steps, aug.PROB_SCALE, aug.PROB_SHIFT, aug.PROB_CLONE)
-
     def backgrounds(self, v: torch.Tensor, step: int) -> torch.Tensor:
         """One background per sample, drawn from the batch before it changes."""
         b, c, t, h, w = v.shape
