@@ -29,16 +29,16 @@ def encode_videos(encoder: nn.Module, batches: Iterable, device: torch.device,
                 clips, _, video_ids = batch
                 with autocast():
                     out = encoder(clips.to(device, non_blocking=True)).float()
-                unique, counts = torch.unique_consecutive(video_ids, return_counts=True)
-                groups = torch.repeat_interleave(torch.arange(len(unique)), counts).to(out.device)
+                unique, counts = torch.unique_consecutive(video_ids, return_counts=True)  # on the host
+                groups = torch.repeat_interleave(torch.arange(len(unique)), counts).to(out.device, non_blocking=True)
                 sums = torch.zeros(len(unique), out.shape[1], device=out.device).index_add_(0, groups, out)
-                features.append((sums / counts.to(out.device)[:, None]).cpu())
+                features.append(sums / counts.to(out.device, non_blocking=True)[:, None])
                 ids.append(unique)
     finally:
         encoder.train(was_training)
-    dim = features[0].shape[1] if features else 0
-    return (torch.cat(ids) if ids else torch.zeros(0, dtype=torch.long),
-            torch.cat(features) if features else torch.zeros(0, dim))
+    if not features:
+        return torch.zeros(0, dtype=torch.long), torch.zeros(0, 0)
+    return torch.cat(ids), torch.cat(features).cpu()  # one copy to the host, at the end
 
 
 def gather_videos(ids: torch.Tensor, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -47,6 +47,7 @@ def gather_videos(ids: torch.Tensor, features: torch.Tensor) -> tuple[torch.Tens
     if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
         parts: list = [None] * dist.get_world_size()
         dist.all_gather_object(parts, (ids, features))
+        parts = [p for p in parts if len(p[0])] or parts[:1]  # a rank whose videos all failed sends nothing
         ids, features = torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
     order = torch.argsort(ids, stable=True)
     ids, features = ids[order], features[order]
