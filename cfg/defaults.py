@@ -1,5 +1,6 @@
-"""Default configuration (keys explained in docs/training.md). YAML files and --opts may only set keys that exist
-here; keys of older configurations that nothing reads any more are accepted and ignored (the end of this file)."""
+"""Default configuration (keys explained in docs/training.md, PROBE.* in docs/probes.md). YAML files and --opts
+may only set keys that exist here; keys of older configurations that nothing reads any more are accepted and
+ignored (the end of this file)."""
 from yacs.config import CfgNode as CN
 
 _C = CN()
