@@ -64,6 +64,22 @@ def test_two_inits_two_seeds_in_shards_then_a_rerun_keeps_every_cell(data, tmp_p
     assert report.returncode == 0 and "vs scratch [paired 95% CI]" in report.stdout
 
 
+@pytest.mark.slow
+def test_probe_cells_of_a_checkpoint_encode_once_for_every_seed(data, tmp_path):
+    from cfg.defaults import defaults
+    from src.models.tsm import TSM
+    from src.train import checkpoint
+    path = checkpoint.save(tmp_path, 0, defaults(), TSM(3, 4, "resnet18"),
+                           {"task": "supervised", "arch": "tsm", "base": "resnet18", "n_classes": 3})
+    out = tmp_path / "cmp"
+    done = compare("--init", f"ck={path}", "--seeds", "2", "--mode", "probe", "--out", out,
+                   opts=["DATA.ROOT", data, *CELL[:-4], "DATA.VAL_MAX_SEGS", 1, "PROBE.MAX_VIDEOS", 6])
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "reused from" in (out / "ck" / "seed2" / "log_rank0.txt").read_text()
+    rows = table(out)
+    assert set(rows) == {("ck", "k-NN top-1"), ("ck", "linear top-1")} and rows["ck", "k-NN top-1"]["seeds"] == "2"
+
+
 @pytest.mark.parametrize("args,opts,message", [
     (["--init", "scratch"], ["SEED", 3], "compare.py sets SEED for each cell"),
     (["--init", "scratch", "--init", "scratch"], [], "--init names must differ"),

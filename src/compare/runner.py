@@ -1,6 +1,7 @@
 """compare.py: run every (initialisation, seed) cell of this shard that has not finished, then report."""
 import argparse
 import json
+import os
 import subprocess
 from contextlib import ExitStack
 from pathlib import Path
@@ -64,6 +65,8 @@ def run_cell(cell: Cell, plan: dict, position: str) -> None:
     if not resume and cell.folder.is_dir() and run_files(cell.folder) and mode == "finetune":
         raise UserError(f"cell {cell} ({cell.folder}) was stopped before its first checkpoint; remove that folder "
                         "and run compare.py again")
+    if mode == "probe":
+        share_features(cell, plan)
     verb = "resuming" if resume else ("fine-tuning" if mode == "finetune" else "probing")
     print(f"compare.py: {position} {cell}: {verb} with {SCRIPTS[mode]} in {cell.folder}", flush=True)
     done = subprocess.run(command(cell, mode, [Path(p) for p in plan["cfg"]], plan["opts"], resume))
@@ -72,6 +75,19 @@ def run_cell(cell: Cell, plan: dict, position: str) -> None:
     if done.returncode != 0:
         raise UserError(f"cell {cell}: {SCRIPTS[mode]} exited with code {done.returncode} (its error is above); "
                         "fix it and run compare.py again: finished cells are kept")
+
+
+def share_features(cell: Cell, plan: dict) -> None:
+    """Link the cached features of the init's other seeds into this cell: probe.py reuses those whose key fits
+    (a checkpoint's features do not depend on the seed; a random init's do, and their keys differ)."""
+    target = cell.folder / "features"
+    for other in cells_of(plan, cell.out):
+        if other.init != cell.init or other == cell:
+            continue
+        for cached in (other.folder / "features").glob("*.npz"):
+            target.mkdir(parents=True, exist_ok=True)
+            if not (target / cached.name).exists():
+                os.link(cached, target / cached.name)
 
 
 def run(args: argparse.Namespace) -> None:
