@@ -87,9 +87,17 @@ def test_probe_cells_of_a_checkpoint_encode_once_for_every_seed(data, tmp_path):
     (["--init", "nothere.pth"], [], "give scratch or NAME=CHECKPOINT"),
     (["--init", "scratch"], ["DATA.DATASET", "missing"], "does not exist; prepare it with"),
     (["--report"], [], "holds no comparison"),
+    (["--init", "x={x3d}"], [], "holds a X3D-XS; set MODEL.ARCH x3d MODEL.X3D_SIZE XS"),
     (["--seeds", "0", "--init", "scratch"], [], "--seeds: expected a whole number >= 1"),
 ])
 def test_bad_input_exits_2_with_one_line_before_writing(data, tmp_path, args, opts, message):
+    if "x={x3d}" in args:  # a checkpoint of another model than the cells train
+        from cfg.defaults import defaults
+        from src.models.x3d import X3D
+        from src.train import checkpoint
+        path = checkpoint.save(tmp_path, 0, defaults(), X3D(3, "XS"),
+                               {"task": "supervised", "arch": "x3d", "base": "XS", "n_classes": 3})
+        args = [a.format(x3d=path) for a in args]
     done = run_in_process("compare.py", "DATA.ROOT", data, *CELL, *opts, args=[*args, "--out", tmp_path / "cmp"])
     errors = [line for line in done.stderr.splitlines() if "error:" in line]
     assert done.returncode == 2 and len(errors) == 1 and message in errors[0], done.stderr[-800:]

@@ -6,8 +6,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from yacs.config import CfgNode
+
 from ..train import checkpoint
 from ..train.checkpoint import CheckpointError
+from ..train.init_weights import check_architecture
 from ..utils.cli import UserError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,9 +31,10 @@ class Init:
         return [self.key, self.path] if self.key else []
 
 
-def parse_init(text: str) -> Init:
+def parse_init(text: str, cfg: CfgNode) -> Init:
     """``scratch`` (random initialisation) or ``NAME=FILE``: a train_sup.py checkpoint (TRAIN.INIT_SUP), a
-    train_ssl.py one (TRAIN.INIT_SSL), or Kinetics-400 weights (MODEL.KINETICS), told apart by their contents."""
+    train_ssl.py one (TRAIN.INIT_SSL), or Kinetics-400 weights (MODEL.KINETICS), told apart by their contents; a
+    checkpoint must hold the model ``cfg`` configures."""
     name, eq, path = text.partition("=")
     if not eq:
         if text != "scratch":
@@ -41,10 +45,11 @@ def parse_init(text: str) -> Init:
     if not Path(path).is_file():
         raise UserError(f"--init {text}: {path} is not a file")
     try:
-        task = checkpoint.meta_of(checkpoint.load(path, f"--init {name}"))["task"]
+        meta = checkpoint.meta_of(checkpoint.load(path, f"--init {name}"))
     except CheckpointError:
         return Init(name, "MODEL.KINETICS", path)  # not a checkpoint of this toolkit: train_sup.py checks it
-    return Init(name, "TRAIN.INIT_SUP" if task == "supervised" else "TRAIN.INIT_SSL", path)
+    check_architecture(meta, cfg, f"--init {text}")  # now, not when its first cell starts
+    return Init(name, "TRAIN.INIT_SUP" if meta["task"] == "supervised" else "TRAIN.INIT_SSL", path)
 
 
 @dataclass(frozen=True)

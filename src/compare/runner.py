@@ -29,7 +29,7 @@ def checked_plan(args: argparse.Namespace) -> dict:
     check(cfg, task)
     check_every_key_read(cfg, task, set(args.opts[::2]))
     check_dataset_folder(cfg, task)
-    inits = [parse_init(text) for text in args.init]
+    inits = [parse_init(text, cfg) for text in args.init]
     names = [i.name for i in inits]
     if len(set(names)) < len(names):
         raise UserError(f"--init names must differ; {', '.join(n for n in names if names.count(n) > 1)} repeats")
