@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from src.probe.features import gather_videos
+from torch import nn
+from torch.func import functional_call
+
+from device_audit import DEVICE, Audit, to_device
+from src.models.tsm import TSM
+from src.probe.features import encode_videos, gather_videos
 from src.probe.knn import knn_scores
 from src.probe.linear import held_out_split, linear_probe
 from src.train.probing import evenly_spread
@@ -43,6 +48,38 @@ def test_linear_probe_separates_a_linearly_separable_set_and_holds_out_every_cla
 def test_videos_encoded_by_two_ranks_count_once_in_id_order():
     ids, features = gather_videos(torch.tensor([2, 0, 1, 2]), torch.tensor([[2.0], [0.0], [1.0], [2.0]]))
     assert ids.tolist() == [0, 1, 2] and features.flatten().tolist() == [0.0, 1.0, 2.0]
+
+
+class OnDeviceEncoder(nn.Module):
+    """``model`` run with device-tagged weights and buffers; its classifier swaps as the probes swap it."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def swap_head(self, head: nn.Module) -> nn.Module:
+        return self.model.swap_head(head)
+
+    def forward(self, x):
+        state = {k: to_device(v.detach()) for k, v in {**dict(self.model.named_parameters()),
+                                                        **dict(self.model.named_buffers())}.items()}
+        return functional_call(self.model, state, (x,))
+
+
+def test_encoding_on_a_gpu_waits_only_for_the_features_at_the_end():
+    """Audited as on a GPU: no device mismatch, one copy to the host (all the features, after the last batch);
+    the per-video means are those of the plain CPU run."""
+    torch.manual_seed(0)
+    model = TSM(3, 4, "resnet18")
+    batches = [(torch.rand(6, 3, 4, 32, 32), None, torch.tensor([0, 0, 0, 1, 1, 2])),
+               (torch.rand(4, 3, 4, 32, 32), None, torch.tensor([3, 3, 4, 4]))]
+    audit = Audit()
+    with audit:
+        ids, features = encode_videos(OnDeviceEncoder(model), batches, DEVICE)
+    assert audit.mismatches == [] and len(audit.syncs) == 1 and "copy to the host" in audit.syncs[0], audit.report()
+    plain_ids, plain = encode_videos(model, batches, torch.device("cpu"))
+    assert ids.tolist() == plain_ids.tolist() == [0, 1, 2, 3, 4] and torch.allclose(features, plain, atol=1e-5)
+    assert isinstance(model.new_fc, nn.Linear) and model.training  # the classifier and the mode are back
 
 
 def test_a_cap_keeps_videos_spread_over_the_sorted_list():
