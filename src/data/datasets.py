@@ -100,6 +100,16 @@ class ContrastivePairs(ClipDataset):
         return torch.stack([self.transform(v) for v in views]), i
 
 
+def video_means(values: torch.Tensor, video_ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``values`` [S, D] of validation segments averaged over the consecutive segments of each video → ([V, D] on
+    ``values``' device, [V] ids where ``video_ids`` are); host ids leave nothing for the device to wait on."""
+    ids, counts = torch.unique_consecutive(video_ids, return_counts=True)
+    groups = torch.repeat_interleave(torch.arange(len(ids), device=ids.device), counts)
+    sums = torch.zeros(len(ids), values.shape[1], device=values.device, dtype=values.dtype)
+    sums.index_add_(0, groups.to(values.device, non_blocking=True), values)
+    return sums / counts.to(values.device, non_blocking=True)[:, None], ids
+
+
 class ValidationClips(ClipDataset):
     """Every validation segment of a video, transformed together: (clips [S, 3, T, H, W], labels [S], ids [S])."""
 

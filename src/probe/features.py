@@ -8,6 +8,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from ..data.datasets import video_means
 from ..models.registry import headless
 
 
@@ -29,10 +30,8 @@ def encode_videos(encoder: nn.Module, batches: Iterable, device: torch.device,
                 clips, _, video_ids = batch
                 with autocast():
                     out = encoder(clips.to(device, non_blocking=True)).float()
-                unique, counts = torch.unique_consecutive(video_ids, return_counts=True)  # on the host
-                groups = torch.repeat_interleave(torch.arange(len(unique)), counts).to(out.device, non_blocking=True)
-                sums = torch.zeros(len(unique), out.shape[1], device=out.device).index_add_(0, groups, out)
-                features.append(sums / counts.to(out.device, non_blocking=True)[:, None])
+                means, unique = video_means(out, video_ids)  # ids stay on the host
+                features.append(means)
                 ids.append(unique)
     finally:
         encoder.train(was_training)

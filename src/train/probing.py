@@ -17,8 +17,8 @@ from ..probe.linear import linear_probe
 from ..transform.crops import ValResizeCrop
 from ..utils.intervals import bootstrap_percent
 from ..utils.threads import loader_workers
-from .metrics import topk_correct
 from .data import clip_spec
+from .metrics import topk_correct, topk_hits
 from .runtime import Runtime
 
 @dataclass
@@ -75,11 +75,9 @@ def encode_split(encoder: torch.nn.Module, cfg: CfgNode, clips: ValidationClips,
 
 def score(scores: torch.Tensor, labels: torch.Tensor, seed: int) -> dict[str, float]:
     """Top-1/top-5 (percent) of class scores, each with a 95 % bootstrap interval over the videos."""
-    top = scores.topk(min(5, scores.shape[1]), dim=1).indices
-    hit = (top == labels[:, None]).cumsum(dim=1).clamp(max=1)
+    hits = topk_hits(scores, labels).numpy().astype(bool)
     out = {}
-    for k in (1, 5):
-        correct = hit[:, min(k, top.shape[1]) - 1].numpy().astype(bool)
+    for k, correct in zip((1, 5), hits.T):
         low, high = bootstrap_percent(correct, seed)
         out.update({f"top{k}": 100 * float(correct.mean()), f"top{k}_low": low, f"top{k}_high": high})
     return out
