@@ -21,10 +21,8 @@ if "triton-cpu" in sys.argv:  # the kernel in Triton's interpreter, which is cho
 import torch  # noqa: E402
 
 from cfg.defaults import defaults  # noqa: E402
-from src.data.device_render import rendered_batches  # noqa: E402
 from src.data.loaders import make_loader  # noqa: E402
-from src.train.data import clip_spec  # noqa: E402
-from src.train.data import labelled_datasets  # noqa: E402
+from src.train.data import device_batches, labelled_datasets  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,8 +50,7 @@ def main() -> None:
             batches = make_loader(train, a.batch, a.workers, shuffle=True, drop_last=True, seed=0)
         else:
             device = torch.device("cuda" if a.device == "cuda" else "cpu")
-            batches = rendered_batches(train.source, clip_spec(cfg), cfg.DATA.IMG_SIZE, cfg.AUG.MIN_SCALE, a.batch, a.workers,
-                                       cfg.SEED, cfg.DATA.RENDER_SPLATS, device)
+            batches = device_batches(cfg, train.source, device)  # the bench's batch and workers, set above
         clips, t0 = 0, None
         for i, (x, _) in enumerate(batches):
             if i == 0:  # the first batch includes worker start-up (and CUDA initialisation)

@@ -62,13 +62,9 @@ def loader_batches(a, device, tmp: Path):
     if cfg.DATA.RENDER_DEVICE == "cpu":
         batches = make_loader(train, a.batch, a.workers, shuffle=True, drop_last=True)
     else:  # the workers draw parameters, the device renders
-        from src.data.device_render import rendered_batches
-        from src.train.data import clip_spec
-        from src.utils.threads import loader_workers
+        from src.train.data import device_batches
         render_on = device if cfg.DATA.RENDER_DEVICE == "cuda" else torch.device("cpu")
-        batches = rendered_batches(train.source, clip_spec(cfg), cfg.DATA.IMG_SIZE, cfg.AUG.MIN_SCALE,
-                                   cfg.DATA.BATCH_SIZE, loader_workers(cfg.DATA.TORCH_N_WORKERS), cfg.SEED,
-                                   cfg.DATA.RENDER_SPLATS, render_on)
+        batches = device_batches(cfg, train.source, render_on)
     for step, (clips, labels) in enumerate(batches):
         yield augment(clips.to(device, non_blocking=True), step), labels.to(device, non_blocking=True)
 

@@ -64,7 +64,7 @@ class ContrastiveTask:
         if cfg.DATA.RENDER_DEVICE != "cpu":
             device = render_device(cfg, rt)
             notes.append(f"clip pairs rendered on {device} by the chaos-game kernel")
-            return TaskData(device_batches(cfg, pairs.source, device, rt, views=2),
+            return TaskData(device_batches(cfg, pairs.source, device, rt.rank, rt.world, views=2),
                             [], notes)
         batches = make_loader(pairs, cfg.DATA.BATCH_SIZE, loader_workers(cfg.DATA.TORCH_N_WORKERS), shuffle=True,
                               drop_last=True, seed=cfg.SEED, rank=rt.rank, world=rt.world,

@@ -22,12 +22,12 @@ def fractal_settings(cfg: CfgNode) -> Settings:
     return render_settings(cfg.DATA.IMG_SIZE, cfg.DATA.RENDER_RES, cfg.DATA.RENDER_SPLATS)
 
 
-def device_batches(cfg: CfgNode, source: FractalSource, device: torch.device, rt: Runtime,
+def device_batches(cfg: CfgNode, source: FractalSource, device: torch.device, rank: int = 0, world: int = 1,
                    views: int = 1) -> RenderedBatches:
     """Training batches of ``source`` rendered on ``device`` by the chaos-game kernel (DATA.RENDER_DEVICE)."""
     return rendered_batches(source, clip_spec(cfg), cfg.DATA.IMG_SIZE, cfg.AUG.MIN_SCALE, cfg.DATA.BATCH_SIZE,
                             loader_workers(cfg.DATA.TORCH_N_WORKERS), cfg.SEED, cfg.DATA.RENDER_SPLATS, device,
-                            rt.rank, rt.world, views)
+                            rank, world, views)
 
 
 def clip_spec(cfg: CfgNode) -> ClipSpec:

@@ -31,7 +31,7 @@ class SupervisedTask:
             device = render_device(cfg, rt)
             notes.append(f"training clips rendered on {device} by the chaos-game kernel; validation clips by the "
                          "loader workers")
-            return TaskData(device_batches(cfg, train.source, device, rt),
+            return TaskData(device_batches(cfg, train.source, device, rt.rank, rt.world),
                             class_names(classes), notes)
         batches = make_loader(train, cfg.DATA.BATCH_SIZE, loader_workers(cfg.DATA.TORCH_N_WORKERS), shuffle=True,
                               drop_last=True, seed=cfg.SEED, rank=rt.rank, world=rt.world)
