@@ -16,7 +16,8 @@ def main(argv: list[str] | None = None) -> int:
                                         "(fitted on train, scored on val).")
         from src.train.probe_job import probe_checkpoint
         probe_checkpoint(cfg, args.changes)
-    return run_cli("probe.py", body, interrupted_hint="run it again (features already cached in TRAIN.OUTPUT are reused)")
+    return run_cli("probe.py", body,
+                   interrupted_hint="run it again (features already cached in TRAIN.OUTPUT are reused)")
 
 
 if __name__ == "__main__":

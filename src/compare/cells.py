@@ -15,7 +15,7 @@ from ..utils.cli import UserError
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = {"finetune": "train_sup.py", "probe": "probe.py"}
-# what a cell reports, per mode: (column name, how to read it from the cell's folder)
+# the figures a cell reports, per mode (``result`` reads them from the cell's folder)
 METRICS = {"finetune": ("best top-1", "last top-1"), "probe": ("k-NN top-1", "linear top-1")}
 SET_BY_COMPARE = ("TRAIN.OUTPUT", "SEED", "MODEL.RESUME", "TRAIN.INIT_SUP", "TRAIN.INIT_SSL", "MODEL.KINETICS")
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")

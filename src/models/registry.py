@@ -1,7 +1,7 @@
-"""Backbones by name. Every model maps clips [B, C, T, H, W] to [B, n_classes], exposes ``feature_dim`` and
-``replace_head(n_classes, mlp=False)`` and ``swap_head(module)``, and names the memory format its weights prefer on CUDA
-(``memory_format``, None for none), so supervised training, fine-tuning and the self-supervised wrappers treat
-all of them alike. Adding a backbone is one ``@register`` function."""
+"""Backbones by name. Every model maps clips [B, C, T, H, W] to [B, n_classes], exposes ``feature_dim``,
+``replace_head(n_classes, mlp=False)`` and ``swap_head(module)``, and names the memory format its weights prefer
+on CUDA (``memory_format``, None for none), so supervised training, fine-tuning and the self-supervised wrappers
+treat all of them alike. Adding a backbone is one ``@register`` function."""
 from contextlib import contextmanager
 from typing import Callable, Iterator
 

@@ -20,7 +20,8 @@ def find_windows(weights: np.ndarray, var: int, settings: Settings, rng: np.rand
     image mode (``per_frame``) frames every image on its own."""
     probe = weights if per_frame else weights[[0, -1]]
     full = np.tile([-BORDER_EXTENT, BORDER_EXTENT, -BORDER_EXTENT, BORDER_EXTENT], (len(probe), 1))
-    masks = render_counts(probe, full, settings.res_b, settings.bs_point, settings.iter_b, settings.iter_skip, var, rng) > 0
+    masks = render_counts(probe, full, settings.res_b, settings.bs_point, settings.iter_b, settings.iter_skip, var,
+                          rng) > 0
     if (masks.mean(axis=(1, 2)) < MIN_OCCUPANCY / 10).any():
         raise Degenerate("empty border render")
     windows = frame_windows(masks, settings.thres_b, union=not per_frame)
@@ -61,7 +62,8 @@ def render_fractal(weights: np.ndarray, var: int, settings: Settings, rng: np.ra
     windows = find_windows(weights, var, settings, rng, per_frame)
     if frames is not None:
         weights, windows = weights[frames], windows[frames]
-    counts = render_counts(weights, windows, settings.res, settings.bs_point, settings.iters, settings.iter_skip, var, rng)
+    counts = render_counts(weights, windows, settings.res, settings.bs_point, settings.iters, settings.iter_skip, var,
+                           rng)
     check_occupancy(counts, lit_level(settings.bs_point * (settings.iters - settings.iter_skip), settings.res))
     return to_uint8(counts, per_frame)
 
