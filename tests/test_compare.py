@@ -80,6 +80,15 @@ def test_probe_cells_of_a_checkpoint_encode_once_for_every_seed(data, tmp_path):
     assert set(rows) == {("ck", "k-NN top-1"), ("ck", "linear top-1")} and rows["ck", "k-NN top-1"]["seeds"] == "2"
 
 
+def test_a_folder_with_a_report_compare_did_not_write_is_refused(data, tmp_path):
+    (tmp_path / "cmp").mkdir()
+    (tmp_path / "cmp" / "compare.csv").write_text("mine")
+    done = run_in_process("compare.py", "DATA.ROOT", data, *CELL, args=["--init", "scratch", "--out", tmp_path / "cmp"])
+    assert done.returncode == 2 and "holds compare.csv but no compare.json" in done.stderr, done.stderr[-800:]
+    assert sorted(p.name for p in (tmp_path / "cmp").iterdir()) == ["compare.csv"]
+    assert (tmp_path / "cmp" / "compare.csv").read_text() == "mine"
+
+
 @pytest.mark.parametrize("args,opts,message", [
     (["--init", "scratch"], ["SEED", 3], "compare.py sets SEED for each cell"),
     (["--init", "scratch", "--init", "scratch"], [], "--init names must differ"),

@@ -16,6 +16,7 @@ from .cells import METRICS, SCRIPTS, SET_BY_COMPARE, Cell, Init, command, parse_
 from .report import draw, format_table, table_rows, write_csv
 
 PLAN = "compare.json"  # what OUT compares: a rerun with other settings is refused
+REPORT_FILES = ("compare.csv", "compare.png")
 
 
 def checked_plan(args: argparse.Namespace) -> dict:
@@ -36,6 +37,10 @@ def checked_plan(args: argparse.Namespace) -> dict:
     plan = {"mode": args.mode, "cfg": [str(p) for p in args.cfg], "opts": args.opts, "seeds": args.seeds,
             "inits": [[i.name, i.key, i.path] for i in inits], "epochs": cfg.TRAIN.EPOCHS}
     stored = read_plan(args.out)
+    foreign = [n for n in REPORT_FILES if (args.out / n).exists()] if stored is None else []
+    if foreign:  # not written by compare.py (it writes PLAN first): never overwrite them
+        raise UserError(f"--out {args.out} holds {', '.join(foreign)} but no {PLAN}, so compare.py did not write "
+                        "them; choose another --out")
     if stored is not None:
         differs = [k for k in ("mode", "cfg", "opts") if stored[k] != plan[k]]
         if differs:  # more seeds or another --init may join; the report covers the latest run's
@@ -146,8 +151,9 @@ def report(plan: dict, out: Path) -> None:
     rows = table_rows(results, figures)
     first = plan["inits"][0][0]
     print(format_table(rows, first))
-    write_csv(out / "compare.csv", rows)
+    table, chart = (out / name for name in REPORT_FILES)
+    write_csv(table, rows)
     what = "fine-tuned" if plan["mode"] == "finetune" else "frozen-feature probes"
-    draw(out / "compare.png", rows, figures, f"{what}, {plan['seeds']} seeds; 95 % t intervals")
+    draw(chart, rows, figures, f"{what}, {plan['seeds']} seeds; 95 % t intervals")
     note = f"; {missing} of {total} cells have not finished" if missing else ""
-    print(f"compare.py: table in {out / 'compare.csv'}, chart in {out / 'compare.png'}{note}")
+    print(f"compare.py: table in {table}, chart in {chart}{note}")
