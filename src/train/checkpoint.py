@@ -9,9 +9,13 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from yacs.config import CfgNode
 
+import re
+
+from ..utils import owned_files
 from ..utils.atomic import atomic_link, atomic_path, remove_stale_temps
 
 PATTERN = "ckpt_epoch_*.pth"
+EPOCH_NAME = re.compile(r"ckpt_epoch_(\d+)\.pth")  # exactly the names save() writes
 LAST = "ckpt_last.pth"
 WRAPPER_PREFIXES = ("module.", "_orig_mod.")  # DDP and torch.compile
 
@@ -43,20 +47,35 @@ def save(output: Path, epoch: int, cfg: CfgNode, model: nn.Module, meta: dict, o
     if scaler is not None and scaler.is_enabled():
         state["scaler"] = scaler.state_dict()
     path = output / f"ckpt_epoch_{epoch}.pth"
+    owned_files.record(output, path.name, LAST)  # before the file appears: a kill leaves nothing unowned
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         torch.save(state, f)  # through a Python file: a full disk is an OSError, not a C++ stream error
     atomic_link(path, output / LAST)
     if keep and keep > 0:
-        for old in sorted(output.glob(PATTERN), key=lambda p: (p.stat().st_mtime, _epoch(p)))[:-keep]:
-            old.unlink()
+        mine = sorted(own_checkpoints(output), key=_epoch)
+        for old in mine[:-keep]:  # only the names this toolkit wrote, oldest epochs first
+            old.unlink(missing_ok=True)
+            owned_files.forget(output, old.name)
     return path
 
 
+def own_checkpoints(output: Path) -> list[Path]:
+    """The epoch checkpoints in ``output`` that save() wrote (a user's ckpt_epoch_1_keep.pth is not one)."""
+    mine = owned_files.owned(output)
+    return [output / n for n in mine if EPOCH_NAME.fullmatch(n) and (output / n).is_file()]
+
+
+def refuse_foreign_checkpoints(output: Path) -> None:
+    """UserError if ``output`` holds a file named like a checkpoint save() would write that it did not write."""
+    if not output.is_dir():
+        return
+    names = [p.name for p in output.iterdir() if EPOCH_NAME.fullmatch(p.name)]
+    owned_files.refuse_foreign(output, names, "TRAIN.OUTPUT")
+
+
 def _epoch(path: Path) -> int:
-    try:
-        return int(path.stem.rsplit("_", 1)[-1])
-    except ValueError:
-        return -1
+    match = EPOCH_NAME.fullmatch(path.name)
+    return int(match[1]) if match else -1
 
 
 def remove_partial_saves(output: Path) -> None:

@@ -15,7 +15,10 @@ from yacs.config import CfgNode
 
 from ..data.loaders import Batches
 from ..models.registry import describe, memory_format_of
+from ..utils import owned_files
+from ..utils.atomic import atomic_path
 from . import checkpoint, optim
+from .config import flatten, merged_onto_defaults
 from .init_weights import check_architecture, variant
 from .logs import make_logger
 from .online_probe import OnlineProbe
@@ -30,6 +33,7 @@ class TaskData:
     train: Batches
     class_names: list[str]  # in label order; empty for contrastive pre-training
     notes: list[str] = field(default_factory=list)  # lines for the log, once it exists
+    class_digest: str = ""  # rendered classes: their parameters' digest (a resume with other class files fails)
 
 
 class Task(Protocol):
@@ -46,28 +50,48 @@ class Task(Protocol):
     def encoder(self, model: nn.Module) -> nn.Module: ...  # the bare backbone the online probe encodes with
 
 
-def prepare_output(cfg: CfgNode, rt: Runtime, changes: str, config_name: str = "config.yaml"):
+# the files each kind of run writes in TRAIN.OUTPUT under names it chooses (checkpoints: checkpoint.py)
+RUN_OUTPUTS = {"config.yaml": ("config.yaml", "log_rank0.txt", "metrics.csv", "curves.png", "tb", checkpoint.LAST),
+               "config_probe.yaml": ("config_probe.yaml", "log_rank0.txt", "probe.csv", "features"),
+               "config_test.yaml": ("config_test.yaml", "log_rank0.txt", "pred_test.csv")}
+
+
+def prepare_output(cfg: CfgNode, rt: Runtime, changes: str, config_name: str = "config.yaml",
+                   resumed: CfgNode | None = None):
     """Create TRAIN.OUTPUT (held by this run: ``claimed_output``), clear the temp files of a killed save, open the
-    log, write the configuration; ``changes`` says what the user changed (``config.describe_changes``)."""
+    log, write the configuration; ``changes`` says what the user changed (``config.describe_changes``). A file
+    of a name this run writes that the toolkit did not write is refused first (``owned_files``)."""
     output = Path(cfg.TRAIN.OUTPUT)
+    if rt.main:
+        owned_files.refuse_foreign(output, RUN_OUTPUTS[config_name], "TRAIN.OUTPUT")
+        if config_name == "config.yaml":
+            checkpoint.refuse_foreign_checkpoints(output)
     output.mkdir(parents=True, exist_ok=True)
     checkpoint.remove_partial_saves(output)
+    if rt.main:
+        owned_files.record(output, *RUN_OUTPUTS[config_name])
     logger = make_logger(output, rt.main)
     logger.info(f"device {rt.describe()}")
     logger.info(rt.threads)
     if rt.main:
-        recorded = cfg if config_name != "config.yaml" else without_resume(cfg)
-        (output / config_name).write_text(recorded.dump())
+        recorded = cfg if config_name != "config.yaml" else without_resume(cfg, resumed)
+        with atomic_path(output / config_name) as tmp:
+            tmp.write_text(recorded.dump())
         logger.info(f"configuration in {output / config_name}; changed from the defaults: {changes}")
     return logger
 
 
-def without_resume(cfg: CfgNode) -> CfgNode:
+def without_resume(cfg: CfgNode, resumed: CfgNode | None = None) -> CfgNode:
     """What a training run's config.yaml records: the configuration without MODEL.RESUME, which says how this
-    process started, not what the run is; so ``--cfg OUTPUT/config.yaml`` runs the whole run again."""
+    process started, not what the run is, and with the first weights of the run (``resumed``: the stored
+    configuration of the checkpoint it continues); so ``--cfg OUTPUT/config.yaml`` runs the whole run again."""
     recorded = cfg.clone()
     recorded.defrost()
     recorded.MODEL.RESUME = ""
+    if resumed is not None:
+        for key in INIT_KEYS:
+            section, name = key.split(".")
+            recorded[section][name] = resumed.get(section, CfgNode()).get(name, None)
     return recorded
 
 
@@ -115,6 +139,38 @@ def read_resume(cfg: CfgNode, task: Task) -> tuple[dict | None, dict]:
     return state, meta
 
 
+INIT_KEYS = ("TRAIN.INIT_SUP", "TRAIN.INIT_SSL", "MODEL.KINETICS")  # a resumed run's weights are the checkpoint's
+# Keys a resumed run may change: how long, how often it reports and saves, where and with how many workers; every
+# other key decides what the run computes, and a resumed run that changes one is no longer the run it continues.
+RESUME_MAY_CHANGE = ("TRAIN.EPOCHS", "TRAIN.TIME_LIMIT", "TRAIN.PRINT_FREQ", "TRAIN.EPOCHS_SAVE", "TRAIN.N_CHECK",
+                     "TRAIN.EPOCHS_EVAL", "TRAIN.COMPILE", "DATA.TORCH_N_WORKERS", "DATA.ROOT", "DEVICE",
+                     "TRAIN.OUTPUT", "MODEL.RESUME", *INIT_KEYS)
+
+
+def check_same_settings(state: dict, cfg: CfgNode) -> None:
+    """CheckpointError naming every key whose value differs from the resumed run's (other than
+    RESUME_MAY_CHANGE): a run resumed with another learning rate or clip size would be neither run."""
+    try:
+        stored = checkpoint.stored_config(state)
+    except Exception:
+        raise checkpoint.CheckpointError(f"MODEL.RESUME {cfg.MODEL.RESUME} holds no readable configuration; "
+                                         "resume only checkpoints written by train_sup.py or train_ssl.py") from None
+    recorded = merged_onto_defaults(stored)
+    current = dict(flatten(cfg))
+    differs = [k for k, v in current.items() if k not in RESUME_MAY_CHANGE and k in recorded
+               and _comparable(recorded[k]) != _comparable(v)]
+    if differs:
+        shown = ", ".join(f"{k} {recorded[k]!r} (now {current[k]!r})" for k in differs[:4])
+        raise checkpoint.CheckpointError(
+            f"MODEL.RESUME {cfg.MODEL.RESUME} was trained with other settings: {shown}"
+            f"{', ...' if len(differs) > 4 else ''}; resume with the run's own configuration (--cfg "
+            f"{Path(cfg.MODEL.RESUME).parent / 'config.yaml'}), changing only {', '.join(RESUME_MAY_CHANGE[:8])}")
+
+
+def _comparable(value):
+    return list(value) if isinstance(value, tuple) else value
+
+
 def run(cfg: CfgNode, task: Task, changes: str) -> None:
     rt = setup(cfg)
     with claimed_output(cfg, rt):
@@ -129,13 +185,19 @@ def _run(cfg: CfgNode, task: Task, rt: Runtime, changes: str) -> None:
     plan.n_classes, plan.steps_per_epoch = len(data.class_names), len(data.train)
     if resume_state is not None:
         checkpoint.check_classes(stored, data.class_names, f"MODEL.RESUME {cfg.MODEL.RESUME}", "resume it")
+        if resume_state.get("class_digest", data.class_digest) != data.class_digest:
+            raise checkpoint.CheckpointError(f"MODEL.RESUME {cfg.MODEL.RESUME} was trained on other class files "
+                                             f"than those in DATA.CLASS_PARAMS {cfg.DATA.CLASS_PARAMS} (same names, "
+                                             "other parameters); resume it with the class files it was trained on")
     model, init_note = task.model(cfg, plan)
     if resume_state is not None:
         checkpoint.load_weights(model, resume_state["model"], f"MODEL.RESUME {cfg.MODEL.RESUME}",
                                 f"it holds a {describe(stored['arch'], stored['base'])}")
         plan.start_epoch = int(resume_state["epoch"]) + 1
+        check_same_settings(resume_state, cfg)  # after the weights: a checkpoint that does not fit says so first
 
-    logger = prepare_output(cfg, rt, changes)  # only now: the data, the checkpoints and the model are usable
+    resumed = checkpoint.stored_config(resume_state) if resume_state is not None else None
+    logger = prepare_output(cfg, rt, changes, resumed=resumed)  # only now: the data, the checkpoints and the model are usable
     notes = data.notes + ([probe.describe()] if probe is not None else []) + plan.notes(cfg)
     for line in notes + ([] if resume_state is not None else [init_note]):
         logger.info(line)
@@ -145,7 +207,7 @@ def _run(cfg: CfgNode, task: Task, rt: Runtime, changes: str) -> None:
     optimizer = optim.build_optimizer(cfg, plan, model, fused=rt.device.type == "cuda")
     scheduler = optim.build_scheduler(cfg, plan, optimizer, plan.steps_per_epoch)
     meta = {"task": task.name, "arch": cfg.MODEL.ARCH, "base": variant(cfg), "n_classes": plan.n_classes,
-            "classes": data.class_names}
+            "classes": data.class_names, "class_digest": data.class_digest}
     session = Session(cfg, plan, rt, model, optimizer, scheduler, rt.scaler(), logger, meta)
     if resume_state is not None:
         session.restore(resume_state)

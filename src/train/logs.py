@@ -7,6 +7,7 @@ from pathlib import Path
 from torch.utils.tensorboard import SummaryWriter
 
 from ..utils.atomic import atomic_path
+from ..utils.cli import UserError
 
 FORMAT = "[%(asctime)s %(name)s] (%(filename)s %(lineno)d): %(levelname)s %(message)s"
 
@@ -24,6 +25,25 @@ def make_logger(output: Path, main: bool) -> logging.Logger:
     return logger
 
 
+def significant(value: float) -> float:
+    """7 significant digits: short columns, and a learning rate of 2.5e-06 stays itself (rounding to decimals
+    would write 3e-06)."""
+    return float(f"{value:.7g}")
+
+
+def read_metrics(path: Path) -> list[dict]:
+    """metrics.csv's rows; UserError naming the file if it is not one a run wrote (no whole-number epochs)."""
+    try:
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+        if all(str(r.get("epoch", "")).isdigit() for r in rows):
+            return rows
+    except (OSError, UnicodeDecodeError, csv.Error):
+        pass
+    raise UserError(f"{path} is damaged (no whole-number 'epoch' column); it records the run's epochs: restore it, "
+                    "or start the run again in another TRAIN.OUTPUT")
+
+
 class Metrics:
     """One row per epoch in OUTPUT/metrics.csv (rows of epochs being redone after a resume are replaced), the
     same scalars in TensorBoard (OUTPUT/tb), and OUTPUT/curves.png drawn from the CSV."""
@@ -36,11 +56,11 @@ class Metrics:
     def _read(self, first_epoch: int) -> list[dict]:
         if not self.path.exists():
             return []
-        with open(self.path, newline="") as f:
-            return [r for r in csv.DictReader(f) if int(r["epoch"]) < first_epoch]
+        rows = read_metrics(self.path)
+        return [r for r in rows if int(r["epoch"]) < first_epoch]
 
     def add(self, epoch: int, values: dict[str, float], step: int) -> None:
-        row = {"epoch": epoch, **{k: round(v, 6) if isinstance(v, float) else v for k, v in values.items()}}
+        row = {"epoch": epoch, **{k: significant(v) if isinstance(v, float) else v for k, v in values.items()}}
         self.rows.append(row)
         for key, value in values.items():
             if value != "":
@@ -56,7 +76,8 @@ class Metrics:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
-        keys = [k for k in self.rows[0] if k not in ("epoch", "seconds")] if self.rows else []
+        keys = [k for k in dict.fromkeys(k for r in self.rows for k in r)  # columns that start later too (validation)
+                if k not in ("epoch", "seconds")]
         fig, axes = plt.subplots(1, max(1, len(keys)), figsize=(4 * max(1, len(keys)), 3), squeeze=False)
         for ax, key in zip(axes[0], keys):
             points = [(int(r["epoch"]), float(r[key])) for r in self.rows if r.get(key, "") != ""]
@@ -65,7 +86,8 @@ class Metrics:
             ax.set_xlabel("epoch")
         fig.tight_layout()
         path = self.output / "curves.png"
-        fig.savefig(path)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png")
         plt.close(fig)
         return path
 

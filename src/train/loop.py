@@ -95,9 +95,9 @@ def fit(s: Session, batches, step_fn: StepFn, evaluate: Callable[[], dict] | Non
     cfg, plan, log = s.cfg, s.plan, s.logger
     metrics = Metrics(s.output, plan.start_epoch) if s.rt.main else None
     log.info(f"training epochs {plan.start_epoch}..{cfg.TRAIN.EPOCHS - 1}, {plan.steps_per_epoch} steps per epoch")
-    start, durations = time.time(), []
+    start, durations, whole = time.time(), [], []  # training seconds; whole epochs (validation, probe, save)
     for epoch in range(plan.start_epoch, cfg.TRAIN.EPOCHS):
-        t0 = time.time()
+        t0 = t_epoch = time.time()
         stats = train_epoch(s, batches, step_fn, epoch)
         durations.append(time.time() - t0)
         lr = s.optimizer.param_groups[0]["lr"]
@@ -123,7 +123,8 @@ def fit(s: Session, batches, step_fn: StepFn, evaluate: Callable[[], dict] | Non
         if s.rt.main and ((epoch + 1) % cfg.TRAIN.EPOCHS_SAVE == 0 or last):
             log.info(f"saved {s.save(epoch)}")
         remaining = cfg.TRAIN.EPOCHS - epoch - 1
-        log.info(f"elapsed {time.time() - start:.0f}s, ETA {sum(durations) / len(durations) * remaining:.0f}s")
+        whole.append(time.time() - t_epoch)
+        log.info(f"elapsed {time.time() - start:.0f}s, ETA {sum(whole) / len(whole) * remaining:.0f}s")
         if last:
             break
     if metrics is not None:

@@ -5,6 +5,7 @@ from pathlib import Path
 from yacs.config import CfgNode
 
 from ..utils.cli import UserError
+from ..utils import owned_files
 from ..utils.folder_lock import folder_lock
 from .checkpoint import LAST, PATTERN
 from .runtime import Runtime, all_ranks
@@ -17,6 +18,11 @@ def run_files(output: Path) -> list[str]:
     return sorted({p.name for pattern in RUN_FILES for p in output.glob(pattern)})
 
 
+def never_saved(output: Path, found: list[str]) -> bool:
+    """``found`` (run files in ``output``) are all this toolkit's, of a run that saved no checkpoint."""
+    return not any(n == LAST or n.startswith("ckpt_") for n in found) and set(found) <= owned_files.owned(output)
+
+
 def check_not_another_run(cfg: CfgNode) -> None:
     """UserError if TRAIN.OUTPUT holds a run that MODEL.RESUME does not continue (a new run would overwrite its
     checkpoints, configuration and metrics)."""
@@ -27,9 +33,14 @@ def check_not_another_run(cfg: CfgNode) -> None:
     resume = Path(cfg.MODEL.RESUME).resolve() if cfg.MODEL.RESUME else None
     if resume is not None and resume.parent == output.resolve():
         return
+    if never_saved(output, found):
+        return  # the leftovers of a run of ours that ended before its first checkpoint: start it afresh
     shown = ", ".join(found[:3]) + (", ..." if len(found) > 3 else "")
-    raise UserError(f"TRAIN.OUTPUT {output} holds another run ({shown}); continue it with MODEL.RESUME "
-                    f"{output / LAST}, or choose another TRAIN.OUTPUT")
+    if (output / LAST).is_file():
+        raise UserError(f"TRAIN.OUTPUT {output} holds another run ({shown}); continue it with MODEL.RESUME "
+                        f"{output / LAST}, or choose another TRAIN.OUTPUT")
+    raise UserError(f"TRAIN.OUTPUT {output} holds files of a run this toolkit did not write ({shown}) and no "
+                    f"{LAST} to continue; choose another TRAIN.OUTPUT")
 
 
 @contextmanager
