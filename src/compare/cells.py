@@ -10,7 +10,10 @@ from yacs.config import CfgNode
 
 from ..train import checkpoint
 from ..train.checkpoint import CheckpointError
-from ..train.init_weights import check_architecture
+from ..models.tsm import KINETICS_CLASSES
+from ..train.init_weights import backbone, check_architecture, load_kinetics
+from ..train.config import merge
+from ..utils import owned_files
 from ..utils.cli import UserError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,8 +49,15 @@ def parse_init(text: str, cfg: CfgNode) -> Init:
         raise UserError(f"--init {text}: {path} is not a file")
     try:
         meta = checkpoint.meta_of(checkpoint.load(path, f"--init {name}"))
-    except CheckpointError:
-        return Init(name, "MODEL.KINETICS", path)  # not a checkpoint of this toolkit: train_sup.py checks it
+    except CheckpointError as not_ours:
+        try:  # read now as Kinetics weights, not when its first cell starts
+            load_kinetics(backbone(cfg, KINETICS_CLASSES), path)
+        except CheckpointError as e:
+            raise UserError(f"--init {text}: {path} is neither a checkpoint of train_sup.py/train_ssl.py "
+                            f"({str(not_ours).split(': ', 1)[-1].split(';')[0]}) nor Kinetics-400 weights of the "
+                            f"configured model ({str(e).removeprefix(f'MODEL.KINETICS {path} ')}); give one of "
+                            "those") from None
+        return Init(name, "MODEL.KINETICS", path)
     check_architecture(meta, cfg, f"--init {text}")  # now, not when its first cell starts
     return Init(name, "TRAIN.INIT_SUP" if meta["task"] == "supervised" else "TRAIN.INIT_SSL", path)
 
@@ -76,22 +86,70 @@ def command(cell: Cell, mode: str, cfg_files: list[Path], opts: list[str], resum
 def _rows(path: Path) -> list[dict]:
     if not path.is_file():
         return []
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
+    try:
+        with open(path, newline="") as f:
+            return list(csv.DictReader(f))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []  # damaged: the cell has not finished, and its script says what is wrong when it runs
 
 
-def result(cell: Cell, mode: str, epochs: int) -> dict[str, float] | None:
-    """The cell's figures (``METRICS[mode]``), or None while it has not finished."""
+RUN_RECORDS = {"finetune": ("config.yaml", "metrics.csv"), "probe": ("config_probe.yaml", "probe.csv")}
+
+
+def _flat(cfg: CfgNode) -> dict:
+    flat = {}
+    for key, value in cfg.items():
+        if isinstance(value, CfgNode):
+            flat.update({f"{key}.{k}": v for k, v in _flat(value).items()})
+        else:
+            flat[key] = list(value) if isinstance(value, tuple) else value
+    flat.pop("MODEL.RESUME", None)  # how a process started, not what the run is
+    return flat
+
+
+def planned_config(cell: Cell, plan: dict) -> dict:
+    """The configuration the cell's script runs with, flattened."""
+    opts = [*plan["opts"], "TRAIN.OUTPUT", str(cell.folder), "SEED", str(cell.seed), *cell.init.opts()]
+    return _flat(merge([Path(p) for p in plan["cfg"]], None, opts))
+
+
+def ran_by_compare(cell: Cell, plan: dict) -> bool:
+    """The cell's folder holds the run compare.py started for it: its record and table were written by this
+    toolkit, and its configuration is the plan's for this cell (a user's own run there is not the cell's)."""
+    config_name, table = RUN_RECORDS[plan["mode"]]
+    if not cell.folder.is_dir() or not {config_name, table} <= owned_files.owned(cell.folder):
+        return False
+    try:
+        stored = CfgNode.load_cfg((cell.folder / config_name).read_text())
+    except Exception:  # unreadable or not a configuration: not this cell's run
+        return False
+    return _flat(stored) == planned_config(cell, plan)
+
+
+def result(cell: Cell, plan: dict) -> dict[str, float] | None:
+    """The cell's figures (``METRICS[mode]``), or None while it has not finished (or what its folder holds is
+    not the run compare.py planned for it)."""
+    mode = plan["mode"]
+    if not ran_by_compare(cell, plan):
+        return None
     if mode == "probe":
-        rows = {r["method"]: float(r["top1"]) for r in _rows(cell.folder / "probe.csv") if r["seed"] == str(cell.seed)}
+        rows = {r.get("method"): r.get("top1") for r in _rows(cell.folder / "probe.csv")
+                if r.get("seed") == str(cell.seed)}
         if {"knn", "linear"} <= set(rows):
-            return dict(zip(METRICS[mode], (rows["knn"], rows["linear"])))
+            return _numbers(dict(zip(METRICS[mode], (rows["knn"], rows["linear"]))))
         return None
     rows = _rows(cell.folder / "metrics.csv")
-    if not rows or int(rows[-1]["epoch"]) != epochs - 1:
+    if not rows or not str(rows[-1].get("epoch", "")).isdigit() or int(rows[-1]["epoch"]) != plan["epochs"] - 1:
         return None
-    val = [float(r["acc1_val"]) for r in rows if r.get("acc1_val", "") != ""]
-    return dict(zip(METRICS[mode], (max(val), val[-1]))) if val else None
+    val = [r["acc1_val"] for r in rows if r.get("acc1_val", "") not in ("", None)]
+    return _numbers(dict(zip(METRICS[mode], (max(val, key=float), val[-1])))) if val else None
+
+
+def _numbers(figures: dict[str, str]) -> dict[str, float] | None:
+    try:
+        return {k: float(v) for k, v in figures.items()}
+    except (TypeError, ValueError):
+        return None
 
 
 def started(cell: Cell) -> bool:

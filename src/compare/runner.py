@@ -1,13 +1,15 @@
 """compare.py: run every (initialisation, seed) cell of this shard that has not finished, then report."""
 import argparse
+import ctypes
 import json
 import os
+import signal
 import subprocess
 from contextlib import ExitStack
 from pathlib import Path
 
 from ..train.config import check, check_dataset_folder, check_every_key_read, merge
-from ..train.output_folder import run_files
+from ..utils import owned_files
 from ..utils.atomic import atomic_path
 from ..utils.cli import UserError
 from ..utils.folder_lock import folder_lock
@@ -15,6 +17,7 @@ from ..utils.shard import resolve_shard
 from .cells import METRICS, SCRIPTS, SET_BY_COMPARE, Cell, Init, command, parse_init, result, started
 from .report import draw, format_table, table_rows, write_csv
 
+PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h)
 PLAN = "compare.json"  # what OUT compares: a rerun with other settings is refused
 REPORT_FILES = ("compare.csv", "compare.png")
 
@@ -54,10 +57,21 @@ def read_plan(out: Path) -> dict | None:
     if not path.is_file():
         return None
     try:
-        return json.loads(path.read_text())
-    except (ValueError, OSError):
-        raise UserError(f"{path} cannot be read; it is compare.py's record of that comparison: restore it or "
-                        "choose another --out") from None
+        plan = json.loads(path.read_text())
+    except (ValueError, OSError, UnicodeDecodeError):
+        plan = None
+    if not plan_is_whole(plan):
+        raise UserError(f"{path} cannot be read as compare.py's record of that comparison (damaged); restore it "
+                        "or choose another --out") from None
+    return plan
+
+
+def plan_is_whole(plan) -> bool:
+    """``plan`` has every field compare.py writes, of the right type."""
+    types = {"mode": str, "cfg": list, "opts": list, "seeds": int, "inits": list, "epochs": int}
+    return (isinstance(plan, dict) and all(isinstance(plan.get(k), t) for k, t in types.items())
+            and plan["mode"] in SCRIPTS and plan["seeds"] >= 1 and plan["epochs"] >= 1
+            and all(isinstance(i, list) and len(i) == 3 and isinstance(i[0], str) for i in plan["inits"]))
 
 
 def cells_of(plan: dict, out: Path) -> list[Cell]:
@@ -66,20 +80,25 @@ def cells_of(plan: dict, out: Path) -> list[Cell]:
 
 def run_cell(cell: Cell, plan: dict, position: str) -> None:
     mode = plan["mode"]
-    resume = mode == "finetune" and started(cell)
-    if not resume and cell.folder.is_dir() and run_files(cell.folder) and mode == "finetune":
-        raise UserError(f"cell {cell} ({cell.folder}) was stopped before its first checkpoint; remove that folder "
-                        "and run compare.py again")
+    resume = mode == "finetune" and started(cell)  # stopped before its first checkpoint: train_sup.py restarts it
     if mode == "probe":
         share_features(cell, plan)
     verb = "resuming" if resume else ("fine-tuning" if mode == "finetune" else "probing")
     print(f"compare.py: {position} {cell}: {verb} with {SCRIPTS[mode]} in {cell.folder}", flush=True)
-    done = subprocess.run(command(cell, mode, [Path(p) for p in plan["cfg"]], plan["opts"], resume))
+    done = subprocess.run(command(cell, mode, [Path(p) for p in plan["cfg"]], plan["opts"], resume),
+                          preexec_fn=ended_with_parent)
     if done.returncode == 130:
         raise KeyboardInterrupt
     if done.returncode != 0:
         raise UserError(f"cell {cell}: {SCRIPTS[mode]} exited with code {done.returncode} (its error is above); "
                         "fix it and run compare.py again: finished cells are kept")
+
+
+def ended_with_parent() -> None:
+    """In the cell's process before it starts: the kernel sends it SIGTERM when compare.py ends, however it ends
+    (a killed compare.py leaves no training running on its own)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def share_features(cell: Cell, plan: dict) -> None:
@@ -90,7 +109,10 @@ def share_features(cell: Cell, plan: dict) -> None:
         if other.init != cell.init or other == cell:
             continue
         for cached in (other.folder / "features").glob("*.npz"):
-            target.mkdir(parents=True, exist_ok=True)
+            if not target.is_dir():
+                owned_files.refuse_foreign(cell.folder, ("features",), f"cell {cell}'s folder")
+                target.mkdir(parents=True)
+                owned_files.record(cell.folder, "features")  # probe.py's cache folder, made for it
             if not (target / cached.name).exists():
                 os.link(cached, target / cached.name)
 
@@ -120,7 +142,7 @@ def run_shard(plan: dict, out: Path, shard: tuple[int, int]) -> None:
     mine = [c for i, c in enumerate(cells) if i % shard[1] == shard[0]]
     for n, cell in enumerate(mine, 1):
         position = f"cell {n}/{len(mine)}" + (f" of shard {shard[0]}/{shard[1]}" if shard[1] > 1 else "")
-        if result(cell, plan["mode"], plan["epochs"]) is not None:
+        if result(cell, plan) is not None:
             print(f"compare.py: {position} {cell}: finished earlier, kept", flush=True)
             continue
         with ExitStack() as claim:
@@ -129,7 +151,7 @@ def run_shard(plan: dict, out: Path, shard: tuple[int, int]) -> None:
             except UserError:
                 print(f"compare.py: {position} {cell}: another compare.py is running it; left to it", flush=True)
                 continue
-            if result(cell, plan["mode"], plan["epochs"]) is None:  # it may have finished while we waited
+            if result(cell, plan) is None:  # it may have finished while we waited
                 run_cell(cell, plan, position)
 
 
@@ -138,7 +160,7 @@ def report(plan: dict, out: Path) -> None:
     results: dict[str, dict[int, dict[str, float]]] = {}
     missing = 0
     for cell in cells_of(plan, out):
-        measured = result(cell, plan["mode"], plan["epochs"])
+        measured = result(cell, plan)
         results.setdefault(cell.init.name, {})
         if measured is None:
             missing += 1

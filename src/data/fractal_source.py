@@ -5,6 +5,7 @@ and at ``DATA.RENDER_RES``. Labelled items are mutations of class files (``gener
 exactly as ``generate_synthetic.py --dir_in`` makes them; unlabelled items draw fresh parameters. An item's
 randomness comes from its seed (``EpochSampler``), so the same seed gives the same clip whatever the workers.
 """
+import hashlib
 import math
 from pathlib import Path
 
@@ -39,6 +40,17 @@ def load_classes(folder: Path) -> tuple[list[dict], dict[str, int]]:
     except ClassFileError as e:
         raise DatasetError(str(e)) from None
     return params, {f.stem: i for i, f in enumerate(files)}
+
+
+def classes_digest(classes: list[dict]) -> str:
+    """A digest of the class parameters in label order: other class files under the same names differ."""
+    h = hashlib.sha256()
+    for params in classes:
+        for key in sorted(params):
+            value = np.ascontiguousarray(params[key])
+            h.update(f"{key}:{value.dtype}:{value.shape};".encode())
+            h.update(value.tobytes())
+    return h.hexdigest()[:16]
 
 
 class FractalSource:

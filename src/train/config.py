@@ -348,6 +348,19 @@ def merge(cfg_files: list[Path], device: int | None, opts: list[str]) -> CfgNode
     return cfg
 
 
+def flatten(cfg: CfgNode) -> list[tuple[str, object]]:
+    """(KEY.PATH, value) of every key of ``cfg``."""
+    return _flatten(cfg)
+
+
+def merged_onto_defaults(stored: CfgNode) -> dict[str, object]:
+    """A stored configuration (a checkpoint's, perhaps of an older version) as flat keys over the defaults: keys
+    it lacks take their default, keys nothing reads any more are dropped."""
+    values = dict(_flatten(defaults()))
+    values.update({k: v for k, v in _flatten(stored) if k in values})
+    return values
+
+
 def changed_keys(cfg: CfgNode, base: CfgNode | None = None) -> dict[str, object]:
     """The keys whose values differ from ``base`` (the defaults when None)."""
     base_values = dict(_flatten(defaults() if base is None else base))

@@ -16,6 +16,7 @@ from ..probe.knn import knn_scores
 from ..probe.linear import linear_probe
 from ..transform.crops import ValResizeCrop
 from ..utils.intervals import bootstrap_percent
+from ..utils.cli import UserError
 from ..utils.threads import loader_workers
 from .data import clip_spec
 from .metrics import topk_correct, topk_hits
@@ -55,6 +56,32 @@ def probe_sets(cfg: CfgNode, dataset: str, extension: str) -> ProbeSets:
     def capped(source: VideoFiles) -> ValidationClips:
         return ValidationClips(source.subset(evenly_spread(len(source), cap)), spec, view)
     return ProbeSets(capped(train.source), capped(val.source), classes, str(folder))
+
+
+def check_measurable(sets: ProbeSets, key: str) -> None:
+    """UserError if a probe of ``sets`` could not measure anything: one class (every guess is right), a class
+    without training videos (its videos can never be recognised), or no validation videos."""
+    if sets.class_count < 2:
+        raise UserError(f"{key} {sets.where} has {sets.class_count} class: a probe needs two or more classes to "
+                        "measure anything; give a labelled dataset of several classes")
+    names = {i: n for n, i in sets.classes.items()}
+    absent = sorted(set(names) - set(sets.train.labels))
+    if absent:
+        cap = "PROBE.MAX_VIDEOS"
+        raise UserError(f"{cap} {len(sets.train)} leaves {len(absent)} of {sets.class_count} classes without "
+                        f"training videos ({', '.join(names[i] for i in absent[:3])}{', ...' if len(absent) > 3 else ''})"
+                        f"; raise {cap} to {sets.class_count} or more (0: every video)")
+    if not len(sets.val):
+        raise UserError(f"{key} {sets.where}/val holds no videos to score; prepare its val split")
+
+
+def check_measurable_features(features: dict, sets: ProbeSets) -> None:
+    """UserError if too few videos could be decoded for the probes to mean anything."""
+    kept_classes = len(set(features["train_y"].tolist()))
+    if kept_classes < 2 or not len(features["val_y"]):
+        raise UserError(f"only {len(features['train_y'])} of {len(sets.train)} training and {len(features['val_y'])}"
+                        f" of {len(sets.val)} validation videos of {sets.where} could be decoded ({kept_classes} "
+                        "classes left); repair or re-prepare the dataset")
 
 
 def probe_batches(cfg: CfgNode, clips: ValidationClips, rank: int = 0, world: int = 1) -> Batches:

@@ -2,6 +2,7 @@
 import torch.nn.functional as nnf
 from yacs.config import CfgNode
 
+from ..data.fractal_source import FractalSource, classes_digest
 from ..data.loaders import make_loader
 from ..data.video_files import DatasetError
 from ..utils.threads import loader_workers
@@ -14,6 +15,11 @@ from .init_weights import supervised_model
 from .metrics import topk_correct
 from .plan import Plan
 from .runtime import Runtime
+
+
+def class_digest(source) -> str:
+    """What rendered classes are (their parameters), so a resume with other class files is refused; '' for files."""
+    return classes_digest(source.classes) if isinstance(source, FractalSource) else ""
 
 
 class SupervisedTask:
@@ -32,10 +38,10 @@ class SupervisedTask:
             notes.append(f"training clips rendered on {device} by the chaos-game kernel; validation clips by the "
                          "loader workers")
             return TaskData(device_batches(cfg, train.source, device, rt.rank, rt.world),
-                            class_names(classes), notes)
+                            class_names(classes), notes, class_digest(train.source))
         batches = make_loader(train, cfg.DATA.BATCH_SIZE, loader_workers(cfg.DATA.TORCH_N_WORKERS), shuffle=True,
                               drop_last=True, seed=cfg.SEED, rank=rt.rank, world=rt.world)
-        return TaskData(batches, class_names(classes), notes)
+        return TaskData(batches, class_names(classes), notes, class_digest(train.source))
 
     def model(self, cfg: CfgNode, plan: Plan):
         return supervised_model(cfg, plan.n_classes)
