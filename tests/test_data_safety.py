@@ -12,7 +12,7 @@ from generate_helpers import ROOT, generate
 from train_helpers import TINY, make_dataset, run_in_process, run_script
 from src.utils.atomic import atomic_path, remove_stale_temps
 from src.utils.cli import UserError
-from src.utils.folder_lock import folder_lock
+from src.utils.folder_lock import LOCK_NAME, folder_lock
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +64,7 @@ def test_two_trainings_into_one_folder_the_second_is_refused(data, tmp_path):
     common = ["DATA.ROOT", data, "DATA.DATASET", "toy", *TINY, "TRAIN.EPOCHS", 1, "TRAIN.OUTPUT", tmp_path / "run"]
     with folder_lock(tmp_path / "run", "TRAIN.OUTPUT"):  # a run in progress (this process holds the lock)
         done = run_in_process("train_sup.py", *common)
-        assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [".lock"]
+        assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [LOCK_NAME]
     assert done.returncode == 2 and "is in use by another run" in done.stderr
 
 

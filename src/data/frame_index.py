@@ -31,8 +31,10 @@ def _signature(path: Path) -> list[int]:
 
 
 def _entry_ok(entry) -> bool:
-    """[size, mtime_ns, frames], all integers (a damaged entry is recounted)."""
-    return isinstance(entry, list) and len(entry) == 3 and all(type(v) is int for v in entry)
+    """[size, mtime_ns, frames], all integers, the count between 0 and the file's size in bytes (no frame takes less
+    than a byte); a damaged or impossible entry is recounted."""
+    return (isinstance(entry, list) and len(entry) == 3 and all(type(v) is int for v in entry)
+            and 0 <= entry[2] <= max(entry[0], 0))
 
 
 def _load(index_path: Path) -> dict:

@@ -40,6 +40,7 @@ def run(args: argparse.Namespace) -> None:
                            "--dataset")
     with folder_lock(ws.folder, "dataset folder"):
         if ws.finished() is None:  # another copy may have finished it since the check above
+            ws.claim_work()
             extension = _build(ws, args)
             summary = ws.publish(extension)
             print(f"prepared {_report(ws, summary)} in {summary['seconds']:.0f} s")

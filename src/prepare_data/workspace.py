@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from ..data.video_files import list_videos
+from ..utils import owned_files
 from ..utils.atomic import atomic_path
 from ..utils.folder_lock import LOCK_NAME
 from .download import drive_download, http_download
@@ -22,7 +23,7 @@ from .extract import ArchiveError, extract
 
 DONE_MARK = ".prepared.json"
 SPLITS = ("train", "val", "test")
-OWN_ENTRIES = (".work", LOCK_NAME, DONE_MARK)
+ALWAYS_OWN = (LOCK_NAME, owned_files.LEDGER)  # other entries are the tool's only if its ledger lists them
 
 
 class PrepareError(ValueError):
@@ -96,7 +97,12 @@ class Workspace:
         """Names in the dataset folder that this tool did not make (a dataset of the user's, say)."""
         if not self.folder.is_dir():
             return []
-        return sorted(p.name for p in self.folder.iterdir() if p.name not in OWN_ENTRIES)
+        own = owned_files.owned(self.folder) | set(ALWAYS_OWN)
+        return sorted(p.name for p in self.folder.iterdir() if p.name not in own)
+
+    def claim_work(self) -> None:
+        """Record the work folder as the tool's before it is made (it is deleted once the dataset is built)."""
+        owned_files.record(self.folder, ".work")
 
     def unpack(self, archive: Path, downloaded: bool = False) -> Path:
         """Extract ``archive`` into ``extracted/<stem>`` unless this very file was extracted before (a replaced
@@ -137,7 +143,16 @@ class Workspace:
 
     def finished(self) -> dict | None:
         mark = self.folder / DONE_MARK
-        return json.loads(mark.read_text()) if mark.exists() else None
+        if not mark.exists():
+            return None
+        try:
+            summary = json.loads(mark.read_text())
+        except (OSError, ValueError):
+            summary = None
+        if not isinstance(summary, dict) or type(summary.get("total")) is not int:
+            raise PrepareError(f"{mark} is damaged (it records a finished dataset and its video counts); delete "
+                               f"{self.folder} and run the same command again to prepare it anew")
+        return summary
 
     def publish(self, extension: str) -> dict:
         """Rename the staged layout into the dataset folder, mark it finished, drop the work folder. Nothing in
@@ -148,7 +163,9 @@ class Workspace:
             target = self.folder / entry.name
             if target.exists():
                 _refuse_replacing(target)
+            owned_files.record(self.folder, entry.name)
             os.rename(entry, target)
+        owned_files.record(self.folder, DONE_MARK)
         summary = {split: count_files(self.folder / split, extension) for split in SPLITS
                    if (self.folder / split).is_dir()}
         summary["total"] = count_files(self.folder, extension)

@@ -24,7 +24,7 @@ def find_class_files(folder: Path) -> list[Path]:
     return files
 
 
-def save_class(path: Path, params: dict, before_rename: Callable[[], None] | None = None) -> None:
+def save_class(path: Path, params: dict, before_rename: Callable[[Path], None] | None = None) -> None:
     """Write a class file atomically."""
     with atomic_path(path, before_rename) as tmp:
         np.savez(tmp, **params)

@@ -49,23 +49,32 @@ def run_settings(args: argparse.Namespace) -> dict:
     return json.loads(json.dumps(settings))  # tuples as lists, as they read back
 
 
-def record_finished(dir_out: Path, path: Path) -> None:
-    """Append ``path`` to this process's ledger (one write of one line, so a kill never leaves half a name)."""
+def record_finished(dir_out: Path, path: Path, size: int) -> None:
+    """Append ``path`` and its size to this process's ledger (one write of one line, so a kill never leaves half
+    a name); an output whose size differs later (truncated, replaced) is no longer finished."""
     ledger = dir_out / LEDGER_DIR / f"{host()}-{os.getpid()}"
     ledger.parent.mkdir(exist_ok=True)
     fd = os.open(ledger, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
     try:
-        os.write(fd, f"{path.relative_to(dir_out).as_posix()}\n".encode())
+        os.write(fd, f"{path.relative_to(dir_out).as_posix()}\t{size}\n".encode())
     finally:
         os.close(fd)
 
 
-def _ledger(dir_out: Path) -> set[str]:
-    names: set[str] = set()
+def _ledger(dir_out: Path) -> dict[str, int | None]:
+    """Recorded outputs → their size when finished (None in ledgers of older versions, which kept names only)."""
+    sizes: dict[str, int | None] = {}
     for f in (dir_out / LEDGER_DIR).glob("*"):
         text = f.read_text(errors="replace")
-        names.update(text.split("\n")[:-1])  # a line without its newline was cut short: not recorded
-    return names
+        for line in text.split("\n")[:-1]:  # a line without its newline was cut short: not recorded
+            name, tab, size = line.partition("\t")
+            sizes[name] = int(size) if tab and size.isdigit() else None
+    return sizes
+
+
+def recorded_in_ledger(dir_out: Path) -> bool:
+    """True if some writer of this tool recorded an output in ``dir_out``."""
+    return any(f.stat().st_size for f in (dir_out / LEDGER_DIR).glob("*"))
 
 
 def _outputs(dir_out: Path, img: bool, gen_param: bool) -> dict[str, int]:
@@ -90,10 +99,17 @@ def scan(dir_out: Path, img: bool, gen_param: bool) -> tuple[set[int], list[str]
     recorded = _ledger(dir_out)  # read after listing: an output renamed before the listing is already recorded
     counts: dict[int, int] = {}
     for name, step in outputs.items():
-        if name in recorded:
+        if name in recorded and recorded[name] in (None, _size(dir_out / name)):  # a truncated one is redone
             counts[step] = counts.get(step, 0) + 1
     need = IMAGES_PER_SAMPLE if img and not gen_param else 1
-    return {step for step, n in counts.items() if n >= need}, sorted(set(outputs) - recorded)
+    return {step for step, n in counts.items() if n >= need}, sorted(set(outputs) - set(recorded))
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return None
 
 
 def claim_folder(args: argparse.Namespace) -> None:
@@ -103,6 +119,9 @@ def claim_folder(args: argparse.Namespace) -> None:
     saved_path = dir_out / SETTINGS_NAME
     if saved_path.is_file():
         _check_same(saved_path, settings)
+    elif dir_out.is_dir() and recorded_in_ledger(dir_out):
+        raise ValueError(f"--dir_out {dir_out} holds outputs of this tool but its settings record {SETTINGS_NAME} is "
+                         "missing, so a rerun could mix two sets; restore the file, or choose another --dir_out")
     if dir_out.is_dir():
         foreign = scan(dir_out, args.img, bool(args.gen_param))[1]
         if foreign:
@@ -116,6 +135,8 @@ def claim_folder(args: argparse.Namespace) -> None:
 def _check_same(saved_path: Path, settings: dict) -> None:
     try:
         saved = json.loads(saved_path.read_text())
+        if not isinstance(saved, dict):
+            raise ValueError("not a mapping")
     except (OSError, ValueError):
         raise ValueError(f"{saved_path} is unreadable, so the outputs beside it cannot be resumed; choose an "
                          "empty --dir_out") from None

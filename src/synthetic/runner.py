@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..utils import owned_files
 from ..utils.atomic import remove_stale_temps
 from ..utils.progress import progress
 from ..utils.pool import worker_pool
@@ -51,7 +52,13 @@ def make_output(args: argparse.Namespace, settings: Settings, step: int, ref) ->
     gen, rng = get_generator(args.type), sample_rng(args, step)
     params = None if ref is None else gen.class_params(ref)
     label = None if ref is None else gen.label(ref)
-    sample, rejected = until_valid(lambda: gen.render(settings, rng, params))
+    try:
+        sample, rejected = until_valid(lambda: gen.render(settings, rng, params))
+    except RuntimeError as e:
+        if ref is None:
+            raise
+        raise ValueError(f"class file {ref}: {e}; the class draws no usable video at these settings, remove it or "
+                         "sample classes anew with --gen_param") from None
     if args.img:
         paths = image_paths(args.dir_out, step, sample.tag, label)
         for path, image in zip(paths, sample.frames):
@@ -74,7 +81,7 @@ def make_class(args: argparse.Namespace, settings: Settings, index: int) -> Resu
 
 def finished(dir_out: Path, path: Path):
     """What the writer calls once ``path``'s temp is complete, before renaming it into place."""
-    return lambda: record_finished(dir_out, path)
+    return lambda tmp: record_finished(dir_out, path, tmp.stat().st_size)
 
 
 def _task(args: argparse.Namespace, settings: Settings, step: int, ref) -> Result:
@@ -175,6 +182,8 @@ def _steps(args: argparse.Namespace, skip: set[int]):
 
 def run(args: argparse.Namespace) -> None:
     """Produce every missing output (complete files of an earlier run are kept), then write the preview."""
+    if args.preview and not args.gen_param:  # before anything is written: never overwrite a user's preview.png
+        owned_files.refuse_foreign(args.dir_out, ("preview.png",), "--dir_out")
     claim_folder(args)
     print_args(args)
     remove_stale_temps(args.dir_out)
@@ -223,6 +232,7 @@ def run(args: argparse.Namespace) -> None:
     if args.preview and not args.gen_param:
         rows, total = preview_rows(args)
         if rows:
+            owned_files.record(args.dir_out, "preview.png")
             print(f"Preview: {write_contact_sheet(rows, args.dir_out / 'preview.png')} (the first {len(rows)} "
                   f"of {total} {'image sets' if args.img else 'videos'}, 8 evenly spaced frames each)")
 

@@ -1,6 +1,7 @@
 """Write frames to video or image files, atomically (temp name in the target folder, then rename)."""
 import errno
 import os
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Callable
@@ -42,7 +43,7 @@ def ffmpeg_failure(path: Path, stderr: bytes) -> OSError:
 
 
 def write_video(path: Path, frames: np.ndarray, fps: int, lib: str = "ffmpeg", codec: str = "libx264",
-                preset: str = "medium", before_rename: Callable[[], None] | None = None) -> None:
+                preset: str = "medium", before_rename: Callable[[Path], None] | None = None) -> None:
     """Write [F, H, W] (gray) or [F, H, W, 3] (RGB) frames as a video file at ``path``."""
     frames = to_uint8(frames)
     n_frames, height, width = frames.shape[:3]
@@ -60,9 +61,22 @@ def write_video(path: Path, frames: np.ndarray, fps: int, lib: str = "ffmpeg", c
             for frame in frames:
                 writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR) if colour else frame)
             writer.release()
+            check_written(tmp, path, n_frames)  # OpenCV reports no write error (a full disk gives 0 frames)
 
 
-def write_image(path: Path, image: np.ndarray, before_rename: Callable[[], None] | None = None) -> None:
+def check_written(tmp: Path, path: Path, n_frames: int) -> None:
+    """OSError on ``path`` unless ``tmp`` decodes to ``n_frames`` frames (ENOSPC when the disk is full)."""
+    cap = cv2.VideoCapture(str(tmp))
+    got = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) if cap.isOpened() else 0
+    cap.release()
+    if got != n_frames:
+        full = shutil.disk_usage(tmp.parent).free < (1 << 20)
+        code = errno.ENOSPC if full else errno.EIO
+        raise OSError(code, f"OpenCV wrote {got} of {n_frames} frames" + (" (no space left on device)" if full else ""),
+                      str(path))
+
+
+def write_image(path: Path, image: np.ndarray, before_rename: Callable[[Path], None] | None = None) -> None:
     """8-bit grayscale JPEG."""
     with atomic_path(path, before_rename) as tmp:
         if not cv2.imwrite(str(tmp), to_uint8(image), [cv2.IMWRITE_JPEG_QUALITY, 95]):

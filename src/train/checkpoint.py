@@ -1,6 +1,10 @@
 """Checkpoints of plain tensors and the configuration as YAML text, so ``torch.load(weights_only=True)`` reads
 them: no object is ever unpickled. Weights are loaded strictly: a checkpoint that does not
 fit the model is a one-line error naming the keys."""
+import errno
+import os
+import re
+import shutil
 import warnings
 from pathlib import Path
 
@@ -8,8 +12,6 @@ import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from yacs.config import CfgNode
-
-import re
 
 from ..utils import owned_files
 from ..utils.atomic import atomic_link, atomic_path, remove_stale_temps
@@ -49,7 +51,12 @@ def save(output: Path, epoch: int, cfg: CfgNode, model: nn.Module, meta: dict, o
     path = output / f"ckpt_epoch_{epoch}.pth"
     owned_files.record(output, path.name, LAST)  # before the file appears: a kill leaves nothing unowned
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        torch.save(state, f)  # through a Python file: a full disk is an OSError, not a C++ stream error
+        try:
+            torch.save(state, f)
+        except RuntimeError as e:  # torch's zip writer turns the OSError of a full disk into a RuntimeError
+            full = shutil.disk_usage(output).free < (1 << 20)
+            raise OSError(errno.ENOSPC if full else errno.EIO, os.strerror(errno.ENOSPC) if full else
+                          f"the checkpoint could not be written ({str(e).splitlines()[0][:200]})", str(path)) from None
     atomic_link(path, output / LAST)
     if keep and keep > 0:
         mine = sorted(own_checkpoints(output), key=_epoch)

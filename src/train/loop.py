@@ -9,6 +9,7 @@ from typing import Callable
 import torch
 from yacs.config import CfgNode
 
+from ..data.video_files import DatasetError
 from . import checkpoint
 from ..utils.progress import progress
 from .logs import Metrics
@@ -82,6 +83,9 @@ def train_epoch(s: Session, batches, step_fn: StepFn, epoch: int) -> dict[str, f
     keys = sorted(hits)
     totals = all_reduce_sum([loss_sum.item(), float(seen)] + [v for k in keys for v in (float(hits[k]), rows[k])],
                             s.rt)
+    if totals[1] == 0:  # every rank's batches failed: an epoch of nothing is no result
+        raise DatasetError(f"epoch {epoch} trained on no clip: every training video failed to decode (see the "
+                           "warnings above); repair or re-prepare the dataset")
     out = {"loss": totals[0] / max(1, totals[1])}
     out.update({k: 100 * h / max(1, r) for k, h, r in zip(keys, totals[2::2], totals[3::2])})
     return out

@@ -30,9 +30,9 @@ def host() -> str:
 
 
 @contextmanager
-def atomic_path(path: Path, before_rename: Callable[[], None] | None = None):
+def atomic_path(path: Path, before_rename: Callable[[Path], None] | None = None):
     """Yield a temp path next to ``path``, named after its writer; rename it onto ``path`` only if the block
-    succeeds, calling ``before_rename`` (if given) once the temp is complete."""
+    succeeds, calling ``before_rename(temp)`` (if given) once the temp is complete."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}{TEMP_MARK}{host()}-{os.getpid()}-",
                                 suffix=path.suffix)
@@ -42,7 +42,7 @@ def atomic_path(path: Path, before_rename: Callable[[], None] | None = None):
         yield tmp
         os.chmod(tmp, 0o666 & ~_umask())
         if before_rename is not None:
-            before_rename()
+            before_rename(tmp)
         os.replace(tmp, path)
     except OSError as e:  # name the file the user asked for, not a temp name or nothing
         if e.filename is None or str(e.filename) == str(tmp):

@@ -1,4 +1,4 @@
-"""One run at a time in a folder: ``<folder>/.lock``, held with ``flock`` for the life of the run. The kernel
+"""One run at a time in a folder: ``<folder>/.fractal-video.lock`` (a name no other tool uses), held with ``flock`` for the life of the run. The kernel
 drops the lock when its process ends, however it ends, so a killed run never blocks the next one."""
 import fcntl
 import os
@@ -8,7 +8,7 @@ from pathlib import Path
 from .atomic import host
 from .cli import UserError
 
-LOCK_NAME = ".lock"
+LOCK_NAME = ".fractal-video.lock"
 
 
 def _same_file(fd: int, path: Path) -> bool:
