@@ -56,9 +56,11 @@ def folder_statistics(folder: Path, limit: int) -> dict:
 
 
 def describe(s: dict) -> str:
-    return (f"{s['videos']} videos, diff {s['diff']:.2f} ± {s['diff sem']:.2f}, jump share {s['jump share']:.2f} "
-            f"± {s['jump share sem']:.2f} ({s['videos with jump share > 0.5']:.0%} of videos above 0.5), "
-            f"lit fraction {s['lit fraction']:.2f}")
+    def spread(key: str) -> str:  # one video has no standard error
+        return "" if s["videos"] < 2 else f" ± {s[key + ' sem']:.2f}"
+    return (f"{s['videos']} video{'s' if s['videos'] != 1 else ''}, diff {s['diff']:.2f}{spread('diff')}, jump share "
+            f"{s['jump share']:.2f}{spread('jump share')} ({s['videos with jump share > 0.5']:.0%} of videos above "
+            f"0.5), lit fraction {s['lit fraction']:.2f}")
 
 
 def main() -> None:

@@ -26,7 +26,9 @@ def table_rows(results: Results, figures: tuple[str, ...]) -> list[dict]:
             paired = [s for s in seeds if figure in results[first].get(s, {})]
             if init != first and paired:
                 diff = [by_seed[s][figure] - results[first][s][figure] for s in paired]
-                row["diff"], row["diff_low"], row["diff_high"] = mean_interval(diff)
+                d, d_low, d_high = mean_interval(diff)
+                # a difference of two accuracies stays within ±100 points, as the means stay within 0-100 %
+                row["diff"], row["diff_low"], row["diff_high"] = d, max(d_low, -100.0), min(d_high, 100.0)
             rows.append(row)
     return rows
 

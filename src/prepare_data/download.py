@@ -14,6 +14,7 @@ from pathlib import Path
 
 import gdown
 
+from ..utils.atomic import user_umask
 from ..utils.progress import progress
 
 CHUNK = 1 << 20
@@ -109,8 +110,14 @@ def drive_download(file_id: str, target: Path, mirror: str | None = None, retrie
         out = gdown.download(url=url, id=None if url else file_id, output=str(target), resume=True,
                              retries=retries, quiet=False)
     except Exception as e:  # gdown raises several types (FileURLRetrievalError, requests errors, ...)
-        raise DownloadError(f"Google Drive file {file_id}: {str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__}"
-                            " (run again to resume; Drive may also be rate-limiting this file)") from None
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        offline = any(w in reason for w in ("Name or service not known", "Temporary failure in name resolution",
+                                            "Failed to resolve", "NameResolutionError", "Max retries exceeded"))
+        hint = ("this machine cannot reach Google Drive: download the file elsewhere and pass its folder with "
+                "--source, or serve it with --mirror" if offline else
+                "run again to resume; Drive may also be rate-limiting this file")
+        raise DownloadError(f"Google Drive file {file_id}: {reason} ({hint})") from None
     if out is None or not target.exists():
         raise DownloadError(f"Google Drive file {file_id} could not be downloaded; run again to resume")
+    os.chmod(target, 0o666 & ~user_umask())  # gdown leaves its temp file's 0600; every other file has the umask
     return target

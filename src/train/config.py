@@ -93,7 +93,20 @@ READ_WHEN = [
      "probe.py and the online probe (PROBE.DATASET)"),
     (("MODEL.TSM_BASE", "MODEL.DROPOUT"), lambda c, task: c.MODEL.ARCH == "tsm", "MODEL.ARCH tsm"),
     (("MODEL.X3D_SIZE",), lambda c, task: c.MODEL.ARCH == "x3d", "MODEL.ARCH x3d"),
+    (("AUG.PROB_SCALE", "AUG.PROB_SHIFT", "AUG.PROB_CLONE"), lambda c, task: c.AUG.TYPE_MIXUP == "back",
+     "the background mixup (AUG.TYPE_MIXUP back)"),
 ]
+# What val_sup.py and probe.py read (their --opts are checked against it; their YAML is a fine-tuning one, whose
+# training keys they leave): the model, the validation clips, the data, where to write
+EVALUATION_READS = ("SEED", "DEVICE", "DATA.IMG_SIZE", "DATA.CLIP_LENGTH", "DATA.ROOT", "DATA.DATASET",
+                    "DATA.EXTENSION", "DATA.BATCH_SIZE_VAL", "DATA.STRIDE", "DATA.VAL_MIN_STEPS", "DATA.VAL_MAX_SEGS",
+                    "DATA.TORCH_N_WORKERS", "TRAIN.OUTPUT", "TRAIN.AMP", "TRAIN.AMP_CPU_BF16", "TRAIN.CHANNELS_LAST",
+                    "MODEL.ARCH", "MODEL.TSM_BASE", "MODEL.X3D_SIZE", "MODEL.DROPOUT", "AUG.CROP_VAL", "AUG.INTERP")
+READS = {"evaluation": EVALUATION_READS + ("MODEL.RESUME", "DATA.SOURCE", "DATA.CLASS_PARAMS",
+                                           "DATA.VAL_SAMPLES", "DATA.RENDER_RES", "DATA.RENDER_SPLATS"),
+         "probe": EVALUATION_READS + ("TRAIN.INIT_SUP", "TRAIN.INIT_SSL", "MODEL.KINETICS", "PROBE.MAX_VIDEOS",
+                                      "PROBE.KNN_K", "PROBE.KNN_T")}
+SCRIPT_OF = {"evaluation": "val_sup.py", "probe": "probe.py"}
 # Where the clips come from: checked for --opts only, since one pre-training YAML serves both sources
 READ_WHEN_SOURCE = [
     (("DATA.DATASET",), lambda c, task: c.DATA.SOURCE == "files",
@@ -249,6 +262,9 @@ def check(cfg: CfgNode, task: str) -> None:
         if value and not Path(str(value)).is_file():
             raise UserError(f"{key} {value} is not a file" + (kinetics_hint(cfg) if key == "MODEL.KINETICS" else ""))
     time_limit_seconds(cfg)
+    if cfg.TRAIN.SYNC_BN and int(os.environ.get("WORLD_SIZE", "1")) < 2:
+        raise UserError("TRAIN.SYNC_BN synchronises BatchNorm across the processes of a DDP run; this is one "
+                        "process: drop it, or start the run with torchrun --nproc_per_node N")
     if not writable_folder(Path(cfg.TRAIN.OUTPUT)):
         raise UserError(f"TRAIN.OUTPUT {cfg.TRAIN.OUTPUT} is not writable (read-only or no permission); "
                         "choose another folder")
@@ -294,6 +310,11 @@ def check_model_input(cfg: CfgNode) -> None:
     if problem:
         raise UserError(f"MODEL.ARCH {cfg.MODEL.ARCH} cannot take clips of {cfg.DATA.CLIP_LENGTH} frames of "
                         f"{cfg.DATA.IMG_SIZE} px: it needs {problem}; set DATA.CLIP_LENGTH / DATA.IMG_SIZE")
+    if cfg.TRAIN.SYNC_BN:
+        import torch
+        if not torch.cuda.is_available():
+            raise UserError("TRAIN.SYNC_BN needs CUDA GPUs (PyTorch's SyncBatchNorm) and none is visible; drop it "
+                            "for CPU runs")
     if cfg.DATA.RENDER_DEVICE == "cuda":
         import torch
         if not torch.cuda.is_available():
@@ -303,8 +324,13 @@ def check_model_input(cfg: CfgNode) -> None:
 
 def check_every_key_read(cfg: CfgNode, task: str, opts_keys: set[str]) -> None:
     """UserError for the first key the user changed that this run would not read (``opts_keys``: set by --opts).
-    probe.py checks --opts only: it takes a fine-tuning YAML for its data settings and leaves the training keys."""
-    changed = [k for k, v in changed_keys(cfg).items() if v != PLACEHOLDER and (task != "probe" or k in opts_keys)]
+    probe.py and val_sup.py check --opts only, against what they read (READS): they take a fine-tuning YAML for
+    its data settings and leave the training keys."""
+    if task in READS:
+        for key in opts_keys:
+            if key not in READS[task]:
+                raise UserError(f"{key} is set but {SCRIPT_OF[task]} does not read it (it trains nothing); drop it")
+    changed = [k for k, v in changed_keys(cfg).items() if v != PLACEHOLDER and (task not in READS or k in opts_keys)]
     rules = [(r, False) for r in READ_WHEN] + [(r, True) for r in READ_WHEN_SOURCE]
     for (keys, reads, reader), opts_only in rules:
         for key in changed:
@@ -325,9 +351,13 @@ def time_limit_seconds(cfg: CfgNode) -> int:
             raise UserError(f"TRAIN.TIME_LIMIT {value} is negative; give e.g. 2h30m")
         return value
     try:
-        return parse_time(str(value))
+        seconds = parse_time(str(value))
     except ValueError as e:
         raise UserError(f"TRAIN.TIME_LIMIT: {e}") from None
+    if seconds == 0:
+        raise UserError(f"TRAIN.TIME_LIMIT {value} leaves no time to train; give e.g. 2h30m, or leave it unset for "
+                        "no limit")
+    return seconds
 
 
 def value_of(cfg: CfgNode, key: str):
@@ -387,8 +417,7 @@ def load(argv: list[str] | None, task: str, description: str,
     args = build_parser(description, preview).parse_args(argv)
     cfg = merge(args.cfg, args.device, args.opts)
     check(cfg, task)
-    if task in ("supervised", "contrastive", "probe"):
-        check_every_key_read(cfg, task, set(args.opts[::2]))
+    check_every_key_read(cfg, task, set(args.opts[::2]))
     if cfg.DATA.RENDER_DEVICE == "triton-cpu":
         os.environ["TRITON_INTERPRET"] = "1"  # read when Triton first loads, which is below
     print(f"{Path(sys.argv[0]).name}: configuration checked; loading PyTorch and the data", flush=True)

@@ -197,7 +197,8 @@ def _run(cfg: CfgNode, task: Task, rt: Runtime, changes: str) -> None:
         check_same_settings(resume_state, cfg)  # after the weights: a checkpoint that does not fit says so first
 
     resumed = checkpoint.stored_config(resume_state) if resume_state is not None else None
-    logger = prepare_output(cfg, rt, changes, resumed=resumed)  # only now: the data, the checkpoints and the model are usable
+    # only now: the data, the checkpoints and the model are usable
+    logger = prepare_output(cfg, rt, changes, resumed=resumed)
     notes = data.notes + ([probe.describe()] if probe is not None else []) + plan.notes(cfg)
     for line in notes + ([] if resume_state is not None else [init_note]):
         logger.info(line)

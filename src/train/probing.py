@@ -67,9 +67,10 @@ def check_measurable(sets: ProbeSets, key: str) -> None:
     names = {i: n for n, i in sets.classes.items()}
     absent = sorted(set(names) - set(sets.train.labels))
     if absent:
+        shown = ", ".join(names[i] for i in absent[:3]) + (", ..." if len(absent) > 3 else "")
         cap = "PROBE.MAX_VIDEOS"
         raise UserError(f"{cap} {len(sets.train)} leaves {len(absent)} of {sets.class_count} classes without "
-                        f"training videos ({', '.join(names[i] for i in absent[:3])}{', ...' if len(absent) > 3 else ''})"
+                        f"training videos ({shown})"
                         f"; raise {cap} to {sets.class_count} or more (0: every video)")
     if not len(sets.val):
         raise UserError(f"{key} {sets.where}/val holds no videos to score; prepare its val split")

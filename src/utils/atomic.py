@@ -19,7 +19,7 @@ FOREIGN_TEMP_AGE = 24 * 3600  # seconds: a temp of another host (or of no known 
 _WRITER = re.compile(r"(?P<host>.+)-(?P<pid>\d+)-[^-]+$")
 
 
-def _umask() -> int:
+def user_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
@@ -40,7 +40,7 @@ def atomic_path(path: Path, before_rename: Callable[[Path], None] | None = None)
     tmp = Path(name)
     try:
         yield tmp
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, 0o666 & ~user_umask())
         if before_rename is not None:
             before_rename(tmp)
         os.replace(tmp, path)
@@ -60,7 +60,7 @@ def create_once(path: Path, text: str) -> bool:
     try:
         with os.fdopen(fd, "w") as f:
             f.write(text)
-        os.chmod(name, 0o666 & ~_umask())
+        os.chmod(name, 0o666 & ~user_umask())
         try:
             os.link(name, path)  # fails if ``path`` exists, where a rename would replace it
         except FileExistsError:

@@ -1,5 +1,5 @@
-"""One run at a time in a folder: ``<folder>/.fractal-video.lock`` (a name no other tool uses), held with ``flock`` for the life of the run. The kernel
-drops the lock when its process ends, however it ends, so a killed run never blocks the next one."""
+"""One run at a time in a folder: ``<folder>/.fractal-video.lock`` (a name no other tool uses), held with ``flock``
+for the life of the run. The kernel drops the lock when its process ends, however it ends, so a killed run never blocks the next one."""
 import fcntl
 import os
 from contextlib import contextmanager
