@@ -9,7 +9,7 @@ from src.models.video3d import TORCHVISION, TorchvisionVideo
 from src.train.engine import place
 from src.train.init_weights import encoder_factory, load_kinetics, ssl_model
 from src.ssl.build import fine_tuning_encoder
-from train_helpers import TINY_CLIPS, make_dataset, run_in_process, run_script
+from train_helpers import TINY_CLIPS, evaluation_opts, make_dataset, run_in_process, run_script
 
 # the smallest clip each family takes (frames, pixels)
 SIZES = {"s3d": (16, 224), "mvit_v1_b": (16, 224), "mvit_v2_s": (16, 224)}
@@ -108,10 +108,10 @@ def test_a_3d_cnn_pretrains_with_moco_then_fine_tunes_and_evaluates(tmp_path):
                       "TRAIN.OUTPUT", tmp_path / "ft")
     assert done.returncode == 0, done.stderr[-2000:]
     assert "initialised from moco checkpoint" in (tmp_path / "ft" / "log_rank0.txt").read_text()
-    done = run_script("val_sup.py", *common, "MODEL.RESUME", tmp_path / "ft" / "ckpt_last.pth",
+    done = run_script("val_sup.py", *evaluation_opts(common), "MODEL.RESUME", tmp_path / "ft" / "ckpt_last.pth",
                       "TRAIN.OUTPUT", tmp_path / "val")
     assert done.returncode == 0 and (tmp_path / "val" / "pred_test.csv").exists(), done.stderr[-2000:]
-    done = run_script("val_sup.py", *common[:-4], "MODEL.RESUME", tmp_path / "ft" / "ckpt_last.pth",
+    done = run_script("val_sup.py", *evaluation_opts(common[:-4]), "MODEL.RESUME", tmp_path / "ft" / "ckpt_last.pth",
                       "TRAIN.OUTPUT", tmp_path / "val2")
     assert done.returncode == 2 and "holds a mc3_18; set MODEL.ARCH mc3_18" in done.stderr
 

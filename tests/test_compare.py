@@ -4,7 +4,7 @@ import csv
 
 import pytest
 
-from train_helpers import TINY, make_dataset, run_in_process, run_script
+from train_helpers import TINY, evaluation_opts, make_dataset, run_in_process, run_script
 
 CELL = ["DATA.DATASET", "toy", *TINY, "TRAIN.EPOCHS", 1, "TRAIN.EPOCHS_WARMUP", 0]
 
@@ -73,7 +73,7 @@ def test_probe_cells_of_a_checkpoint_encode_once_for_every_seed(data, tmp_path):
                            {"task": "supervised", "arch": "tsm", "base": "resnet18", "n_classes": 3})
     out = tmp_path / "cmp"
     done = compare("--init", f"ck={path}", "--seeds", "2", "--mode", "probe", "--out", out,
-                   opts=["DATA.ROOT", data, *CELL[:-4], "DATA.VAL_MAX_SEGS", 1, "PROBE.MAX_VIDEOS", 6])
+                   opts=evaluation_opts(["DATA.ROOT", data, *CELL[:-4], "DATA.VAL_MAX_SEGS", 1, "PROBE.MAX_VIDEOS", 6], "probe"))
     assert done.returncode == 0, done.stderr[-2000:]
     assert "reused from" in (out / "ck" / "seed2" / "log_rank0.txt").read_text()
     rows = table(out)

@@ -14,7 +14,7 @@ from src.train import checkpoint
 from src.train.engine import place, wrap
 from src.train.init_weights import encoder_factory, ssl_model
 from src.train.runtime import Runtime
-from train_helpers import TINY, make_dataset, run_in_process, run_script
+from train_helpers import TINY, evaluation_opts, make_dataset, run_in_process, run_script
 from video_fixtures import ramp_frames, write
 
 
@@ -101,7 +101,7 @@ def test_config_yaml_reproduces_the_run(data, tmp_path):
 def test_val_sup_with_a_checkpoint_of_another_base_exits_2(data, tmp_path):
     train(data, tmp_path / "r18", "TRAIN.EPOCHS", 1)
     other_base = ["DATA.ROOT", data, "DATA.DATASET", "toy", *TINY, "MODEL.TSM_BASE", "mobilenetv2"]
-    done = run_in_process("val_sup.py", *other_base, "MODEL.RESUME", tmp_path / "r18" / "ckpt_last.pth",
+    done = run_in_process("val_sup.py", *evaluation_opts(other_base), "MODEL.RESUME", tmp_path / "r18" / "ckpt_last.pth",
                           "TRAIN.OUTPUT", tmp_path / "val")
     assert "holds a TSM-resnet18; set MODEL.TSM_BASE resnet18" in one_error_line(done)
     assert not (tmp_path / "val").exists()
@@ -117,8 +117,9 @@ def test_resume_and_evaluation_refuse_weights_that_do_not_fit(data, tmp_path):
              "config": "MODEL:\n  N_CLASSES: 3\n  TSM_BASE: resnet18\n"}
     torch.save(bogus, tmp_path / "bogus.pth")
     for script in ("train_sup.py", "val_sup.py"):
-        done = run_in_process(script, "DATA.ROOT", data, "DATA.DATASET", "toy", *TINY, "MODEL.RESUME",
-                              tmp_path / "bogus.pth", "TRAIN.EPOCHS", 2, "TRAIN.OUTPUT", tmp_path / script)
+        opts = ["DATA.ROOT", data, "DATA.DATASET", "toy", *TINY, "TRAIN.EPOCHS", 2]
+        done = run_in_process(script, *(opts if script == "train_sup.py" else evaluation_opts(opts)), "MODEL.RESUME",
+                              tmp_path / "bogus.pth", "TRAIN.OUTPUT", tmp_path / script)
         assert "unexpected (bogus.weight)" in one_error_line(done) and not (tmp_path / script).exists()
 
 

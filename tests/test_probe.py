@@ -16,7 +16,7 @@ from src.probe.knn import knn_scores
 from src.probe.linear import held_out_split, linear_probe
 from src.train.probing import evenly_spread
 from src.utils.intervals import bootstrap_percent, mean_interval
-from train_helpers import TINY, make_dataset, make_fade_dataset, run_in_process, run_script
+from train_helpers import TINY, evaluation_opts, make_dataset, make_fade_dataset, run_in_process, run_script
 
 FADE = ["DATA.DATASET", "fade", *TINY, "DATA.STRIDE", 3, "DATA.VAL_MAX_SEGS", 2]
 # a short supervised training that learns the fade classes
@@ -109,7 +109,7 @@ def probe_rows(out):
 
 @pytest.mark.slow
 def test_an_encoder_trained_on_the_classes_probes_far_better_than_a_random_one(fade, tmp_path):
-    common = ["DATA.ROOT", fade, *FADE, "TRAIN.OUTPUT", tmp_path / "probe"]
+    common = evaluation_opts(["DATA.ROOT", fade, *FADE, "TRAIN.OUTPUT", tmp_path / "probe"], "probe")
     done = run_script("probe.py", *common)
     assert done.returncode == 0, done.stderr[-2000:]
     done = run_script("train_sup.py", "DATA.ROOT", fade, *FADE, *LEARN, "TRAIN.OUTPUT", tmp_path / "trained")
@@ -133,7 +133,8 @@ def test_an_encoder_trained_on_the_classes_probes_far_better_than_a_random_one(f
 
 def test_a_random_init_probe_of_any_architecture_writes_both_rows(tmp_path):
     data = make_dataset(tmp_path / "data", n_train=3, n_val=2)
-    done = run_in_process("probe.py", "DATA.ROOT", data, "DATA.DATASET", "toy", *TINY[:-2], "MODEL.ARCH", "r3d_18",
+    done = run_in_process("probe.py", "DATA.ROOT", data, "DATA.DATASET", "toy", *evaluation_opts(TINY[:-2], "probe"),
+                          "MODEL.ARCH", "r3d_18",
                           "PROBE.MAX_VIDEOS", 4, "TRAIN.OUTPUT", tmp_path / "out")
     assert done.returncode == 0, done.stderr[-2000:]
     rows = probe_rows(tmp_path / "out")
@@ -157,7 +158,7 @@ def test_bad_probe_input_exits_2_with_one_line_before_writing(tmp_path, extra, m
     data = make_dataset(tmp_path / "data", n_train=1, n_val=1)
     (tmp_path / "junk.pth").write_bytes(b"not a checkpoint")
     extra = [str(e).format(ckpt=tmp_path / "junk.pth", junk=tmp_path / "junk.pth") for e in extra]
-    done = run_in_process("probe.py", "DATA.ROOT", data, "DATA.DATASET", "toy", *TINY, *extra,
+    done = run_in_process("probe.py", "DATA.ROOT", data, "DATA.DATASET", "toy", *evaluation_opts(TINY, "probe"), *extra,
                           "TRAIN.OUTPUT", tmp_path / "out")
     errors = [line for line in done.stderr.splitlines() if "error:" in line]
     assert done.returncode == 2 and len(errors) == 1 and message in errors[0], done.stderr[-800:]

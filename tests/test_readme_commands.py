@@ -87,6 +87,9 @@ def tiny_training_opts(script: str, argv: list[str], cwd: Path) -> list[str]:
         opts["MOCO.K"] = 12  # 8 steps of 4 keys leave the queue pointer at 32 mod 12 = 8
     if cfg.MODEL.RESUME and script != "val_sup.py":
         opts["TRAIN.EPOCHS"] = 2  # one more epoch than the run it continues
+    if script in ("val_sup.py", "probe.py"):  # they refuse the keys they do not read
+        from src.train.config import READS
+        opts = {k: v for k, v in opts.items() if k in READS["evaluation" if script == "val_sup.py" else "probe"]}
     return [str(x) for kv in opts.items() for x in kv]
 
 

@@ -13,6 +13,13 @@ TINY_CLIPS = ["DATA.EXTENSION", "mp4", "DATA.IMG_SIZE", "32", "DATA.CLIP_LENGTH"
 TINY = [*TINY_CLIPS, "MODEL.TSM_BASE", "resnet18"]  # MODEL.TSM_BASE is refused for other MODEL.ARCH: use TINY_CLIPS
 
 
+def evaluation_opts(opts: list, task: str = "evaluation") -> list:
+    """``opts`` without the pairs val_sup.py (``evaluation``) or probe.py (``probe``) does not read: it refuses
+    them."""
+    from src.train.config import READS
+    return [x for k, v in zip(opts[::2], opts[1::2]) if k in READS[task] for x in (k, v)]
+
+
 def make_dataset(root: Path, n_train: int = 8, n_val: int = 3, name: str = "toy", fmt: str = "h264") -> Path:
     """``root/<name>/{train,val}/c0..c2``: bright, dark and striped 12-frame 32 px videos (``fmt``: a format of
     ``video_fixtures.FORMATS``)."""

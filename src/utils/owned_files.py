@@ -3,8 +3,8 @@ folder) a line. A tool overwrites or deletes a file whose name it chose only if 
 ``curves.png`` or ``probe.csv`` that happens to have the same name is never touched.
 
 Lines are appended with O_APPEND (one write each, atomic on local file systems), so copies of a tool writing into
-one folder at once never lose each other's entries; ``-name`` withdraws a name. A line cut short by a crash has no
-newline and is ignored.
+one folder at once never lose each other's entries; ``-name`` withdraws a name. Each line ends with a tab, so a
+line cut short by a crash (no tab) is ignored, and the next append starts on a line of its own.
 """
 import os
 from pathlib import Path
@@ -24,8 +24,8 @@ def _lines(folder: Path) -> list[str]:
         raise UserError(f"{path} cannot be read ({e.strerror}); it lists the files this toolkit wrote there: "
                         "restore its permissions") from None
     text = data.decode("utf-8", errors="replace")
-    complete = text.split("\n")[:-1]  # the last piece has no newline: empty, or cut short
-    return [line for line in complete if line and _safe(line.removeprefix("-"))]
+    lines = [line[:-1] for line in text.split("\n") if line.endswith("\t")]  # whole entries only
+    return [line for line in lines if line and _safe(line.removeprefix("-"))]
 
 
 def _safe(name: str) -> bool:
@@ -47,9 +47,11 @@ def owned(folder: Path) -> set[str]:
 def _append(folder: Path, lines: list[str]) -> None:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder / LEDGER, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    fd = os.open(folder / LEDGER, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o666)
     try:
-        os.write(fd, "".join(f"{line}\n" for line in lines).encode())
+        size = os.fstat(fd).st_size
+        cut = size and os.pread(fd, 1, size - 1) != b"\n"  # a writer killed mid-line: start a fresh line
+        os.write(fd, ("\n" if cut else "").encode() + "".join(f"{line}\t\n" for line in lines).encode())
     finally:
         os.close(fd)
 
