@@ -1,7 +1,7 @@
 """Generation speed of every --type: per stage on one core, and end to end through the CLI with --workers.
 
 python -m bench.bench_generate [--types fractal perlin octopus dead_leaves] [--videos 40] [--workers 2]
-                               [--codec libx265] [--preset medium]
+                               [--codec libx264] [--preset medium]
 """
 import argparse
 import subprocess
@@ -67,12 +67,12 @@ def end_to_end(kind: str, n: int, workers: int, codec: str, preset: str) -> None
 
 
 def main() -> None:
-    p = argparse.ArgumentParser()
-    p.add_argument("--types", nargs="+", choices=TYPES, default=list(TYPES))
-    p.add_argument("--videos", type=int, default=40)
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--codec", default="libx265")
-    p.add_argument("--preset", default="medium")
+    p = argparse.ArgumentParser(description="Generation speed per stage (one core) and through the CLI.")
+    p.add_argument("--types", nargs="+", choices=TYPES, default=list(TYPES), help="generator types to time")
+    p.add_argument("--videos", type=int, default=40, help="videos per type end to end (half as many per stage)")
+    p.add_argument("--workers", type=int, default=2, help="worker processes of the CLI run")
+    p.add_argument("--codec", default="libx264", help="encoder, as generate_synthetic.py's --codec (its default)")
+    p.add_argument("--preset", default="medium", help="encoder preset")
     a = p.parse_args()
     print("device: cpu (numba chaos game; numpy noise; OpenCV drawing; ffmpeg encoding)")
     for kind in a.types:

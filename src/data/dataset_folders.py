@@ -1,4 +1,5 @@
 """Datasets from ``ROOT/DATASET/{train,val}/<class>/`` folders, with cached frame counts (docs/datasets.md)."""
+import difflib
 import sys
 from pathlib import Path
 
@@ -9,7 +10,15 @@ from .video_files import DatasetError, labelled_split, require_videos
 
 
 def _hint(folder: Path) -> str:
-    return f"prepare it with: python prepare_data.py --dataset {folder.name} --root {folder.parent}"
+    """What to do about a missing dataset folder: the near names that exist under its root, else how to make it."""
+    root = folder.parent
+    present = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) \
+        if root.is_dir() else []
+    close = difflib.get_close_matches(folder.name, present, n=3)
+    if close:
+        return f"did you mean {' or '.join(close)}? (datasets under {root}: {', '.join(present[:8])})"
+    return (f"prepare it with: python prepare_data.py --dataset {folder.name} --root {root} (a published set), or "
+            f"--from <your videos> for one of your own")
 
 
 def _readable(root: Path, files: list[Path], labels: list[int] | None, workers: int | None) -> VideoFiles:
@@ -26,11 +35,15 @@ def _readable(root: Path, files: list[Path], labels: list[int] | None, workers: 
 
 
 def labelled_sets(folder: Path, extension: str, spec: ClipSpec, train_transform, val_transform,
-                  workers: int | None = None) -> tuple[TrainClips, ValidationClips, dict[str, int]]:
-    """Training clips of ``folder/train`` and validation segments of ``folder/val``, sharing the class indices."""
+                  workers: int | None = None, extension_key: str = "DATA.EXTENSION",
+                  ) -> tuple[TrainClips, ValidationClips, dict[str, int]]:
+    """Training clips of ``folder/train`` and validation segments of ``folder/val``, sharing the class indices;
+    ``extension_key`` is the key that sets ``extension``, for the error that finds none."""
     hint = _hint(folder)
-    train_files, train_labels, classes = labelled_split(folder, "train", extension, hint=hint)
-    val_files, val_labels, _ = labelled_split(folder, "val", extension, classes, hint=hint)
+    train_files, train_labels, classes = labelled_split(folder, "train", extension, hint=hint,
+                                                        extension_key=extension_key)
+    val_files, val_labels, _ = labelled_split(folder, "val", extension, classes, hint=hint,
+                                              extension_key=extension_key)
     train = TrainClips(_readable(folder, train_files, train_labels, workers), spec, train_transform)
     val = ValidationClips(_readable(folder, val_files, val_labels, workers), spec, val_transform)
     return train, val, classes

@@ -20,24 +20,25 @@ def class_name(path: Path) -> str:
     return path.parent.name
 
 
-def require_videos(folder: Path, extension: str, hint: str) -> list[Path]:
+def require_videos(folder: Path, extension: str, hint: str, extension_key: str = "DATA.EXTENSION") -> list[Path]:
     """The videos of ``folder``; DatasetError if the folder is missing or holds none."""
     if not folder.is_dir():
         raise DatasetError(f"dataset folder {folder} does not exist; {hint}")
     files = list_videos(folder, extension)
     if not files:
-        raise DatasetError(f"no *.{extension} videos under {folder}; check DATA.EXTENSION or {hint}")
+        raise DatasetError(f"no *.{extension} videos under {folder}; check {extension_key} or {hint}")
     return files
 
 
 def labelled_split(root: Path, split: str, extension: str, classes: dict[str, int] | None = None,
-                   hint: str = "") -> tuple[list[Path], list[int], dict[str, int]]:
+                   hint: str = "", extension_key: str = "DATA.EXTENSION",
+                   ) -> tuple[list[Path], list[int], dict[str, int]]:
     """Files, class indices and the class dictionary of ``root/split``.
 
     Without ``classes`` the dictionary is built from these files (sorted names → 0..C−1); with it (validation),
     a class missing from the dictionary is an error.
     """
-    files = require_videos(root / split, extension, hint)
+    files = require_videos(root / split, extension, hint, extension_key)
     if classes is None:
         classes = {name: i for i, name in enumerate(sorted({class_name(f) for f in files}))}
     unknown = sorted({class_name(f) for f in files} - set(classes))

@@ -5,8 +5,10 @@ The configuration is user input only: defaults ← YAML files ← ``--device`` �
 from it (batch-scaled learning rates, the time limit in seconds, ...) live in ``Plan`` (``plan.py``).
 """
 import argparse
+import difflib
 import math
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -177,7 +179,9 @@ def _set(cfg: CfgNode, key: str, value, source: str) -> None:
         if not isinstance(node, CfgNode) or part not in node:
             if cfg.key_is_deprecated(key):
                 return  # a key of older configurations that nothing reads any more
-            raise UserError(f"{source}: unknown key {key}; see cfg/defaults.py for the keys")
+            close = difflib.get_close_matches(key, [k for k, _ in _flatten(cfg)], n=1)
+            raise UserError(f"{source}: unknown key {key}; " + (f"did you mean {close[0]}? " if close else "")
+                            + "see cfg/defaults.py for the keys")
         if i < len(parts) - 1:
             node = node[part]
     if isinstance(node[parts[-1]], CfgNode):
@@ -200,6 +204,8 @@ def _flatten(data: dict, prefix: str = "") -> list[tuple[str, object]]:
 
 def merge_file(cfg: CfgNode, path: Path) -> None:
     if not path.is_file():
+        if re.fullmatch(r"[A-Z0-9_]+(\.[A-Z0-9_]+)+", str(path)):
+            raise UserError(f"--cfg {path} does not exist; it looks like a key: put --opts before the KEY VALUE pairs")
         raise UserError(f"--cfg {path} does not exist")
     try:
         data = yaml.safe_load(path.read_text())
@@ -293,11 +299,20 @@ def check_dataset_folder(cfg: CfgNode, task: str) -> None:
 
 
 def _require_folders(cfg: CfgNode, dataset: str, subs: tuple[str, ...]) -> None:
-    folder = Path(cfg.DATA.ROOT) / dataset
+    root = Path(cfg.DATA.ROOT)
+    folder = root / dataset
     for sub in subs:
-        if not (folder / sub).is_dir():
-            raise UserError(f"dataset folder {folder / sub} does not exist; prepare it with: python prepare_data.py "
-                            f"--dataset {dataset} --root {cfg.DATA.ROOT}")
+        if (folder / sub).is_dir():
+            continue
+        present = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) \
+            if root.is_dir() else []
+        close = difflib.get_close_matches(dataset, present, n=2) if not folder.is_dir() else []
+        if close:
+            raise UserError(f"dataset folder {folder} does not exist; did you mean {' or '.join(close)}? (datasets "
+                            f"under {root}: {', '.join(present[:8])})")
+        raise UserError(f"dataset folder {folder / sub} does not exist; prepare it with: python prepare_data.py "
+                        f"--dataset {dataset} --root {cfg.DATA.ROOT} (a published set), or --from <your videos> "
+                        "for one of your own")
 
 
 def check_model_input(cfg: CfgNode) -> None:
@@ -326,10 +341,6 @@ def check_every_key_read(cfg: CfgNode, task: str, opts_keys: set[str]) -> None:
     """UserError for the first key the user changed that this run would not read (``opts_keys``: set by --opts).
     probe.py and val_sup.py check --opts only, against what they read (READS): they take a fine-tuning YAML for
     its data settings and leave the training keys."""
-    if task in READS:
-        for key in opts_keys:
-            if key not in READS[task]:
-                raise UserError(f"{key} is set but {SCRIPT_OF[task]} does not read it (it trains nothing); drop it")
     changed = [k for k, v in changed_keys(cfg).items() if v != PLACEHOLDER and (task not in READS or k in opts_keys)]
     rules = [(r, False) for r in READ_WHEN] + [(r, True) for r in READ_WHEN_SOURCE]
     for (keys, reads, reader), opts_only in rules:
@@ -339,6 +350,10 @@ def check_every_key_read(cfg: CfgNode, task: str, opts_keys: set[str]) -> None:
             if any(key == k or key.startswith(k + ".") for k in keys) and not reads(cfg, task):
                 raise UserError(f"{key} is set but this run does not read it: only {reader} does; drop it "
                                 "(or set what makes it apply)")
+    if task in READS:
+        for key in opts_keys:
+            if key not in READS[task]:
+                raise UserError(f"{key} is set but {SCRIPT_OF[task]} does not read it (it trains nothing); drop it")
 
 
 def time_limit_seconds(cfg: CfgNode) -> int:

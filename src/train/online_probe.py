@@ -35,7 +35,7 @@ def preserved_randomness(device: torch.device):
 class OnlineProbe:
     def __init__(self, cfg: CfgNode, rt: Runtime):
         self.cfg, self.rt = cfg, rt
-        self.sets = probe_sets(cfg, cfg.PROBE.DATASET, cfg.PROBE.EXTENSION)
+        self.sets = probe_sets(cfg, cfg.PROBE.DATASET, cfg.PROBE.EXTENSION, "PROBE.EXTENSION")
         check_measurable(self.sets, "PROBE.DATASET")
         self.batches = [probe_batches(cfg, clips, rt.rank, rt.world) for clips in (self.sets.train, self.sets.val)]
 

@@ -1,5 +1,6 @@
 """Values derived from the configuration and the data. They are never written back into the configuration, so
 ``OUTPUT/config.yaml`` stays what the user asked for."""
+import os
 from dataclasses import dataclass
 
 from yacs.config import CfgNode
@@ -23,8 +24,11 @@ class Plan:
 
     def notes(self, cfg: CfgNode) -> list[str]:
         """What the log should say about the derived values."""
+        world = int(os.environ.get("WORLD_SIZE", "1"))
         out = [f"learning rates scaled by DATA.BATCH_SIZE/{BATCH_REFERENCE}: base {self.lr_base:.3g}, "
-               f"warm-up {self.lr_warmup:.3g}, min {self.lr_min:.3g}"]
+               f"warm-up {self.lr_warmup:.3g}, min {self.lr_min:.3g}"
+               + (f" (the per-process batch, as the original does; the global batch is "
+                  f"{cfg.DATA.BATCH_SIZE} x {world} = {cfg.DATA.BATCH_SIZE * world})" if world > 1 else "")]
         if self.warmup_epochs < cfg.TRAIN.EPOCHS_WARMUP:
             out.append(f"warm-up shortened from TRAIN.EPOCHS_WARMUP {cfg.TRAIN.EPOCHS_WARMUP} to "
                        f"{self.warmup_epochs:g} epochs ({WARMUP_SHARE:.0%} of TRAIN.EPOCHS {cfg.TRAIN.EPOCHS}) so "

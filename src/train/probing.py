@@ -43,14 +43,14 @@ def evenly_spread(n: int, cap: int) -> list[int]:
     return sorted({int(i) for i in np.linspace(0, n - 1, cap).round()})
 
 
-def probe_sets(cfg: CfgNode, dataset: str, extension: str) -> ProbeSets:
+def probe_sets(cfg: CfgNode, dataset: str, extension: str, extension_key: str = "DATA.EXTENSION") -> ProbeSets:
     """``DATA.ROOT/dataset``'s train and val ``*.extension`` videos (at most PROBE.MAX_VIDEOS of each), as
     validation clips."""
     folder = Path(cfg.DATA.ROOT) / dataset
     view = ValResizeCrop(cfg.DATA.IMG_SIZE, cfg.AUG.CROP_VAL, cfg.AUG.INTERP)
     spec = clip_spec(cfg)
     train, val, classes = labelled_sets(folder, extension, spec, view, view,
-                                        workers=loader_workers(cfg.DATA.TORCH_N_WORKERS) or None)
+                                        workers=loader_workers(cfg.DATA.TORCH_N_WORKERS) or None, extension_key=extension_key)
     cap = cfg.PROBE.MAX_VIDEOS
 
     def capped(source: VideoFiles) -> ValidationClips:
