@@ -17,7 +17,7 @@ from src.synthetic.video_writer import write_video
 
 
 def main() -> None:
-    p = argparse.ArgumentParser()
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
     p.add_argument("--videos", type=int, default=30)
     p.add_argument("--type", default="fractal")
     a = p.parse_args()

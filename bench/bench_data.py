@@ -65,7 +65,7 @@ def measure(folder: Path, workers: int, batch: int, epochs: int) -> None:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser()
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
     p.add_argument("--videos", type=int, default=200)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--batch", type=int, default=32)

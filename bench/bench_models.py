@@ -43,7 +43,7 @@ def clips_per_second(arch: str, variant: str, frames: int, size: int, batch: int
 
 
 def main() -> None:
-    p = argparse.ArgumentParser()
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
     p.add_argument("--batch", type=int, default=2)
     p.add_argument("--steps", type=int, default=2)
     p.add_argument("--arches", nargs="+", choices=tuple(MODELS), default=list(MODELS))

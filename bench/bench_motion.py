@@ -64,7 +64,7 @@ def describe(s: dict) -> str:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser()
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
     p.add_argument("dir", type=Path)
     p.add_argument("--limit", type=int, default=300)
     a = p.parse_args()

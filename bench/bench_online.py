@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
-    p = argparse.ArgumentParser()
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
     p.add_argument("--device", choices=("cpu", "triton-cpu", "cuda"), default="cpu")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--batch", type=int, default=32)

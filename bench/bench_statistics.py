@@ -77,7 +77,7 @@ def generate(kind: str, folder: Path, n: int, res: int | None, workers: int) -> 
 
 
 def main() -> None:
-    p = argparse.ArgumentParser()
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
     p.add_argument("--videos", type=int, default=200)
     p.add_argument("--types", nargs="+", choices=TYPES, default=list(TYPES))
     p.add_argument("--res", type=int, help="frame side of the non-perlin types (default: the generator's 256)")

@@ -113,7 +113,7 @@ def measure(a) -> str:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser()
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
     p.add_argument("--arch", choices=tuple(MODELS), default="tsm")
     p.add_argument("--base", default="resnet50", help="TSM base")
     p.add_argument("--x3d_size", default="M", help="X3D size")

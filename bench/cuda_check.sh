@@ -15,7 +15,7 @@
 #   python3 -m pip download --only-binary=:all: --python-version 3.12 --platform manylinux2014_x86_64 \
 #       --platform any -d .wheels yacs gdown ffmpeg-python imageio-ffmpeg
 #
-# Without a GPU, RENDER=triton-cpu BASE=resnet18 SIZE=32 BATCH=8 SAMPLES=32 STEPS=3 QUICK=1 runs the same steps
+# Without a GPU, RENDER=triton-cpu BASE=resnet18 SIZE=16 BATCH=4 SAMPLES=16 STEPS=1 QUICK=1 runs the same steps
 # on the CPU (a dry run of this script; the kernel through Triton's interpreter).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -58,8 +58,10 @@ echo "|---|---|---|---|" >> "$OUT/table.md"
 step() {
   local name=$1; shift
   local start=$SECONDS status last
+  echo "cuda_check: $name ..."  # a line per step: a slow step on a borrowed GPU is seen while it runs
   timeout "$STEP_S" "$@" > "$OUT/$name.log" 2>&1
   case $? in 0) status=ok ;; 124) status=TIMEOUT ;; *) status=FAILED ;; esac
+  echo "cuda_check: $name $status ($((SECONDS - start)) s, log $OUT/$name.log)"
   last=$(grep -v '^\s*$' "$OUT/$name.log" | grep -E 'clips/s|ACC1|EPOCH|rror|saved|took' | tail -1 | cut -c1-160 | tr '|' '/')
   echo "| $name | $status | $((SECONDS - start)) | $last |" >> "$OUT/table.md"
 }

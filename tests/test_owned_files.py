@@ -140,3 +140,27 @@ def test_opencv_on_a_full_disk_is_an_error_not_a_finished_empty_video(tmp_path):
             from src.synthetic.video_writer import read_video
             video = next((disk / "out").glob(f"{step}-*.mp4"))
             assert len(read_video(video)) >= 18
+
+
+@pytest.mark.parametrize("layout", ["unlabelled", "one class"])
+def test_prepare_from_refuses_what_is_not_a_labelled_set_and_leaves_nothing(tmp_path, layout):
+    source = make_dataset(tmp_path / "src", n_train=3, n_val=1) / "toy" / "train"
+    if layout == "unlabelled":
+        for video in list(source.rglob("*.mp4")):
+            video.rename(source / f"{video.parent.name}-{video.name}")
+    else:
+        for name in ("c1", "c2"):
+            for video in (source / name).glob("*.mp4"):
+                video.unlink()
+    done = subprocess.run([sys.executable, str(ROOT / "prepare_data.py"), "--dataset", "mine", "--root",
+                           tmp_path / "root", "--from", source, "--val_per_class", "1"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 2 and "is not a labelled set" in done.stderr, done.stderr[-1000:]
+    assert not (tmp_path / "root" / "mine").exists()
+
+
+def test_prepare_with_a_mirror_that_is_not_a_url_leaves_nothing(tmp_path):
+    done = subprocess.run([sys.executable, str(ROOT / "prepare_data.py"), "--dataset", "hmdb51", "--root",
+                           tmp_path / "root", "--mirror", "notaurl"], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 2 and "--mirror notaurl is not a URL" in done.stderr
+    assert not (tmp_path / "root" / "hmdb51").exists()

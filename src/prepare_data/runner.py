@@ -41,6 +41,9 @@ def run(args: argparse.Namespace) -> None:
     with folder_lock(ws.folder, "dataset folder"):
         if ws.finished() is None:  # another copy may have finished it since the check above
             ws.claim_work()
-            extension = _build(ws, args)
+            try:
+                extension = _build(ws, args)
+            finally:
+                ws.release_if_unused()
             summary = ws.publish(extension)
             print(f"prepared {_report(ws, summary)} in {summary['seconds']:.0f} s")

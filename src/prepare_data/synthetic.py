@@ -113,6 +113,12 @@ def prepare_generated(ws: Workspace, folder: Path, extension: str, val_per_class
     sizes: dict[str, int] = {}
     for f in found:
         sizes[f.parent.name] = sizes.get(f.parent.name, 0) + 1
+    loose = any(f.parent == folder for f in found)
+    if len(sizes) < 2 or loose:
+        raise PrepareError(f"--from {folder} is not a labelled set: it needs two or more <class>/ folders of videos "
+                           f"(found {len(sizes) - loose}{' and videos outside any class folder' if loose else ''}); "
+                           "generate one with generate_synthetic.py --dir_in CLASSES, or pre-train on unlabelled "
+                           "videos with train_ssl.py")
     starved = sorted(c for c, n in sizes.items() if n <= val_per_class)
     if starved:
         raise PrepareError(f"class {starved[0]} of --from {folder} has {sizes[starved[0]]} videos: --val_per_class "

@@ -100,6 +100,13 @@ class Workspace:
         own = owned_files.owned(self.folder) | set(ALWAYS_OWN)
         return sorted(p.name for p in self.folder.iterdir() if p.name not in own)
 
+    def release_if_unused(self) -> None:
+        """After a failed run: drop the ledger if the folder holds nothing else of ours, so an empty dataset folder
+        is not left behind (the lock removes the folder it made)."""
+        if self.folder.is_dir() and not self.work.exists() and \
+                set(os.listdir(self.folder)) <= {owned_files.LEDGER, LOCK_NAME}:
+            (self.folder / owned_files.LEDGER).unlink(missing_ok=True)
+
     def claim_work(self) -> None:
         """Record the work folder as the tool's before it is made (it is deleted once the dataset is built)."""
         owned_files.record(self.folder, ".work")
