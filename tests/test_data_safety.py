@@ -250,6 +250,12 @@ def _broken(params: dict, how: str) -> dict:
     elif how == "image":
         from src.synthetic.fractal_params import sample_image_params
         params = sample_image_params(np.random.default_rng(0), [0])
+    elif how == "zeros":
+        params = {k: np.zeros_like(v) if np.asarray(v).dtype.kind == "f" else v for k, v in params.items()}
+    elif how == "maps x1000":
+        params["sigma"] = params["sigma"] * 1000
+    elif how == "timing x1e30":
+        params["interp"] = params["interp"] * 1e30
     return params
 
 
@@ -258,6 +264,9 @@ def _broken(params: dict, how: str) -> dict:
     ("shape", "angle has shape (2, 2, 2), expected [2, "),
     ("var", "var 99 is not a known variation id"),
     ("image", "was made for --img, not videos"),
+    ("zeros", "holds all-zero maps"),
+    ("maps x1000", "draws no usable"),
+    ("timing x1e30", "draws no usable"),
 ])
 def test_a_broken_fractal_class_file_is_named_before_anything_is_written(tmp_path, how, message):
     import numpy as np

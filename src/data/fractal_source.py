@@ -17,7 +17,7 @@ from ..synthetic.chaos_game import compile_kernels
 from ..synthetic.class_files import ClassFileError, find_class_files
 from ..synthetic.fractal import FractalGenerator
 from ..synthetic.fractal_params import check_kind, load_params
-from ..synthetic.generator import Settings, until_valid
+from ..synthetic.generator import MAX_ATTEMPTS, TRIAL, Settings, draws_something, until_valid
 from .sources import Pick
 from .video_files import DatasetError
 
@@ -37,6 +37,10 @@ def load_classes(folder: Path) -> tuple[list[dict], dict[str, int]]:
         params = [load_params(f) for f in files]
         for f, p in zip(files, params):
             check_kind(f, p, img=False)
+            if not draws_something(FractalSource.generator, p, Settings()):
+                raise ClassFileError(f"class file {f} draws no usable clip (a trial render at {TRIAL['res']} px "
+                                     f"failed {MAX_ATTEMPTS} times: its maps or timing are degenerate); remove it "
+                                     "from DATA.CLASS_PARAMS or sample classes anew with --gen_param")
     except ClassFileError as e:
         raise DatasetError(str(e)) from None
     return params, {f.stem: i for i, f in enumerate(files)}

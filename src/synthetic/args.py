@@ -7,8 +7,9 @@ from ..utils.cli import OneLineParser
 from ..utils.shard import parse_shard, resolve_shard
 from ..utils.threads import usable_cores
 from ..utils.time_string import parse_time
-from .class_files import find_class_files
+from .class_files import ClassFileError, find_class_files
 from .fractal_params import check_kind
+from .generator import MAX_ATTEMPTS, TRIAL, Settings, draws_something
 from .registry import get_generator
 from .perlin import SIZE as PERLIN_SIZE
 from .variations import IDS
@@ -111,10 +112,17 @@ def _load_classes(args: argparse.Namespace) -> list[Path]:
     if not classes:
         raise ValueError(f"--dir_in {args.dir_in} holds no class files (*.npz); create them with --gen_param")
     generator = get_generator(args.type)
+    settings = Settings.from_args(args)
+    if len(classes) > 100:
+        print(f"checking {len(classes)} class files with a trial render each (a few ms apiece)", flush=True)
     for path in classes:
         params = generator.class_params(path)  # raises ClassFileError naming the file
         if args.type == "fractal":
             check_kind(path, params, args.img)
+        if not draws_something(generator, params, settings):
+            raise ClassFileError(f"class file {path} draws no usable sample (a trial render at {TRIAL['res']} px "
+                                 f"failed {MAX_ATTEMPTS} times: its maps or timing are degenerate); remove it or "
+                                 "sample classes anew with --gen_param")
     return classes
 
 

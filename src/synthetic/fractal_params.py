@@ -159,6 +159,10 @@ def load_params(path: Path) -> dict:
     problem = _shape_problem(params)
     if problem:
         raise ClassFileError(f"class file {path}: {problem}; regenerate it with --gen_param")
+    maps = [np.asarray(v) for k, v in params.items() if k in ("sigma", "bias", "weights")]
+    if not any(np.any(m) for m in maps):  # its videos would be the mutation noise alone
+        raise ClassFileError(f"class file {path} holds all-zero maps, so it draws no fractal of its own; regenerate "
+                             "it with --gen_param")
     params["var"] = int(var)
     return params
 

@@ -1,6 +1,6 @@
 """The interface every video generator implements: sample parameters → render frames; the runner writes them."""
 import argparse
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +55,22 @@ class Sample:
 
     frames: np.ndarray
     tag: int | None = None
+
+
+TRIAL = {"res": 32, "res_b": 32, "bs_point": 32, "iters": 600, "iter_b": 400, "iter_skip": 100}
+
+
+def draws_something(generator: "Generator", params: dict, settings: Settings) -> bool:
+    """A class file's trial: does it give a usable sample at a tiny size within MAX_ATTEMPTS draws (a finite but
+    degenerate class, maps scaled by 1000, never does)? Milliseconds a class, so every class is tried up front."""
+    tiny = replace(settings, **TRIAL)
+    rng = np.random.default_rng(0)
+    try:
+        with np.errstate(all="ignore"):  # a degenerate class overflows: that is what the trial finds out
+            until_valid(lambda: generator.render(tiny, rng, params))
+    except (RuntimeError, FloatingPointError, OverflowError, ValueError):
+        return False
+    return True
 
 
 class Generator:
