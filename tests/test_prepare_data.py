@@ -291,3 +291,13 @@ def test_bad_arguments_exit_2_with_one_line(tmp_path, args, message):
     done = prepare("--root", tmp_path / "data", *args)  # a later --root wins
     one_error_line(done, message)
     assert not (tmp_path / "data").exists()
+
+
+def test_an_unresolvable_host_fails_at_once_naming_source_and_mirror(tmp_path):
+    import time
+
+    from src.prepare_data.download import DownloadError, http_download
+    start = time.time()
+    with pytest.raises(DownloadError, match="cannot resolve no-such-host.invalid.*--source.*--mirror"):
+        http_download("http://no-such-host.invalid/archive.zip", tmp_path / "archive.zip")
+    assert time.time() - start < 5 and not list(tmp_path.iterdir())  # no retries for a name that cannot resolve

@@ -6,9 +6,12 @@ where one is known) has been verified, so an existing target is always complete.
 import hashlib
 import http.client
 import os
+import socket
 import ssl
+import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -86,9 +89,15 @@ def http_download(url: str, target: Path, md5: str | None = None, verify_tls: bo
             if e.code < 500 or attempt == retries:
                 raise DownloadError(f"{url}: HTTP {e.code} {e.reason}") from None
         except (urllib.error.URLError, http.client.HTTPException, OSError, DownloadError) as e:
+            if isinstance(getattr(e, "reason", None), socket.gaierror):  # no name service: retrying cannot help
+                raise DownloadError(f"{url}: cannot resolve {urllib.parse.urlparse(url).hostname} (offline?); "
+                                    "download the archives elsewhere and pass their folder with --source, or serve "
+                                    "them with --mirror") from None
             if attempt == retries:
                 raise DownloadError(f"{url}: {getattr(e, 'reason', e)} (after {retries + 1} attempts; "
                                     "run again to resume)") from None
+            print(f"download of {url} failed ({getattr(e, 'reason', e)}); retrying in {min(30, 2 ** attempt)} s",
+                  file=sys.stderr, flush=True)
         time.sleep(min(30, 2 ** attempt))
     if total is not None and part.stat().st_size != total:
         part.unlink()
