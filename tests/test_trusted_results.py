@@ -240,7 +240,7 @@ def test_a_damaged_prepared_record_is_named(tmp_path):
 
 @pytest.mark.parametrize("opts,message", [
     (["TRAIN.LR_BASE", 0.1], "TRAIN.LR_BASE is set but val_sup.py does not read it"),
-    (["PROBE.KNN_K", 5], "PROBE.KNN_K is set but val_sup.py does not read it"),
+    (["PROBE.KNN_K", 5], "PROBE.KNN_K is set but this run does not read it: only probe.py"),
 ])
 def test_val_sup_refuses_keys_it_does_not_read(data, run, tmp_path, opts, message):
     done = run_in_process("val_sup.py", "DATA.ROOT", data, "DATA.DATASET", "toy", *evaluation_opts(TINY),

@@ -141,18 +141,22 @@ class Progress:
         return self.rejected / max(1, self.rejected + self.made)
 
     def status(self) -> str:
+        """This run's figures (made, time, space) apart from the set's (what the folder holds of it)."""
         elapsed = time.time() - self.start
-        n = self.done * self.per_step
+        unit = "class file" if self.args.gen_param else "image set" if self.per_step > 1 else "video"
         avg = elapsed / max(1, self.made)
         left = [avg * max(0, self.total_steps - self.done)] if self.total_steps is not None else []
         if self.args.time and self.done != self.total_steps:
             left.append(max(0.0, self.args.time / self.args.shard[1] - elapsed))
         remaining = format_hms(min(left)) if left else "unknown"
+        n = self.done * self.per_step
         return "\n".join([
             "#" * 60,
             f"Created {n}/{self.target} samples." if self.target else f"Created {n} samples.",
-            f"Time -> So_far: {format_hms(elapsed)}, Remaining: {remaining}, Avg: {avg:.1f} s/sample",
-            f"Space -> Total: {_size(self.bytes)}, Avg: {_size(self.bytes / max(1, self.made))}",
+            f"This run: {self.made} {unit}{'s' if self.made != 1 else ''} made"
+            + (f" ({self.done - self.made} were already in {self.args.dir_out})" if self.done > self.made else ""),
+            f"Time -> So_far: {format_hms(elapsed)}, Remaining: {remaining}, Avg: {avg:.1f} s/{unit}",
+            f"Space -> This run: {_size(self.bytes)}, Avg: {_size(self.bytes / max(1, self.made))}/{unit}",
             f"Rejected degenerate samples: {self.rejected} ({self.rejection_rate():.1%})",
         ])
 
