@@ -164,3 +164,14 @@ def test_prepare_with_a_mirror_that_is_not_a_url_leaves_nothing(tmp_path):
                            tmp_path / "root", "--mirror", "notaurl"], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 2 and "--mirror notaurl is not a URL" in done.stderr
     assert not (tmp_path / "root" / "hmdb51").exists()
+
+
+@pytest.mark.slow
+def test_a_run_of_a_version_without_the_ledger_resumes_in_its_own_folder(data, tmp_path):
+    common = ["DATA.ROOT", data, "DATA.DATASET", "toy", *TINY, "TRAIN.OUTPUT", tmp_path / "run"]
+    done = run_script("train_sup.py", *common, "TRAIN.EPOCHS", 1)
+    assert done.returncode == 0, done.stderr[-2000:]
+    (tmp_path / "run" / owned_files.LEDGER).unlink()  # as an older version left it
+    done = run_script("train_sup.py", *common, "TRAIN.EPOCHS", 2, "MODEL.RESUME", tmp_path / "run" / "ckpt_last.pth")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert {"config.yaml", "metrics.csv", "ckpt_epoch_0.pth", "ckpt_epoch_1.pth"} <= owned_files.owned(tmp_path / "run")

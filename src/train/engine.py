@@ -62,6 +62,9 @@ def prepare_output(cfg: CfgNode, rt: Runtime, changes: str, config_name: str = "
     log, write the configuration; ``changes`` says what the user changed (``config.describe_changes``). A file
     of a name this run writes that the toolkit did not write is refused first (``owned_files``)."""
     output = Path(cfg.TRAIN.OUTPUT)
+    resuming_here = resumed is not None and Path(cfg.MODEL.RESUME).resolve().parent == output.resolve()
+    if rt.main and resuming_here and not (output / owned_files.LEDGER).exists():
+        adopt_older_run(output)
     if rt.main:
         owned_files.refuse_foreign(output, RUN_OUTPUTS[config_name], "TRAIN.OUTPUT")
         if config_name == "config.yaml":
@@ -79,6 +82,14 @@ def prepare_output(cfg: CfgNode, rt: Runtime, changes: str, config_name: str = "
             tmp.write_text(recorded.dump())
         logger.info(f"configuration in {output / config_name}; changed from the defaults: {changes}")
     return logger
+
+
+def adopt_older_run(output: Path) -> None:
+    """A run written before the toolkit kept its ledger, resumed into its own folder: its run files are the
+    toolkit's (the user names the run by resuming it), so they are recorded as such."""
+    names = [n for n in RUN_OUTPUTS["config.yaml"] if (output / n).exists()]
+    names += [p.name for p in output.iterdir() if checkpoint.EPOCH_NAME.fullmatch(p.name)]
+    owned_files.record(output, *names)
 
 
 def without_resume(cfg: CfgNode, resumed: CfgNode | None = None) -> CfgNode:
