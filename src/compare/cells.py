@@ -12,7 +12,7 @@ from ..train import checkpoint
 from ..train.checkpoint import CheckpointError
 from ..models.tsm import KINETICS_CLASSES
 from ..train.init_weights import backbone, check_architecture, load_kinetics
-from ..train.config import merge
+from ..train.config import flat_values, merge
 from ..utils import owned_files
 from ..utils.cli import UserError
 
@@ -97,12 +97,7 @@ RUN_RECORDS = {"finetune": ("config.yaml", "metrics.csv"), "probe": ("config_pro
 
 
 def _flat(cfg: CfgNode) -> dict:
-    flat = {}
-    for key, value in cfg.items():
-        if isinstance(value, CfgNode):
-            flat.update({f"{key}.{k}": v for k, v in _flat(value).items()})
-        else:
-            flat[key] = list(value) if isinstance(value, tuple) else value
+    flat = flat_values(cfg)
     flat.pop("MODEL.RESUME", None)  # how a process started, not what the run is
     return flat
 

@@ -1,20 +1,17 @@
 """Datasets from ``ROOT/DATASET/{train,val}/<class>/`` folders, with cached frame counts (docs/datasets.md)."""
-import difflib
 import sys
 from pathlib import Path
 
 from .datasets import ClipSpec, ContrastivePairs, TrainClips, ValidationClips
 from .frame_index import UNREADABLE, frame_counts
 from .sources import VideoFiles
-from .video_files import DatasetError, labelled_split, require_videos
+from .video_files import DatasetError, labelled_split, near_datasets, require_videos
 
 
 def _hint(folder: Path) -> str:
     """What to do about a missing dataset folder: the near names that exist under its root, else how to make it."""
     root = folder.parent
-    present = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) \
-        if root.is_dir() else []
-    close = difflib.get_close_matches(folder.name, present, n=3)
+    present, close = near_datasets(root, folder.name)
     if close:
         return f"did you mean {' or '.join(close)}? (datasets under {root}: {', '.join(present[:8])})"
     return (f"prepare it with: python prepare_data.py --dataset {folder.name} --root {root} (a published set), or "

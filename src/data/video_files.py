@@ -1,4 +1,5 @@
 """Finding videos on disk (docs/datasets.md): recursive by extension, sorted by path, class = parent folder."""
+import difflib
 import os
 from pathlib import Path
 
@@ -14,6 +15,13 @@ def list_videos(folder: Path, extension: str) -> list[Path]:
     for dirpath, _, names in os.walk(folder):
         found.extend(os.path.join(dirpath, n) for n in names if n.lower().endswith(suffix) and not n.startswith("."))
     return [Path(p) for p in sorted(found)]
+
+
+def near_datasets(root: Path, name: str) -> tuple[list[str], list[str]]:
+    """(dataset folders under ``root``, those whose names are close to ``name``): a typo's did-you-mean."""
+    present = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) \
+        if root.is_dir() else []
+    return present, difflib.get_close_matches(name, present, n=3)
 
 
 def class_name(path: Path) -> str:

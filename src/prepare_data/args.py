@@ -48,8 +48,9 @@ def validate(args: argparse.Namespace) -> argparse.Namespace:
                          "or give --from DIR for a generated set")
     if args.source is not None and not args.source.exists():
         raise ValueError(f"--source {args.source} does not exist")
-    if args.mirror is not None and urlparse(args.mirror).scheme not in ("http", "https", "file") \
-            or args.mirror is not None and not urlparse(args.mirror).netloc and urlparse(args.mirror).scheme != "file":
+    mirror = urlparse(args.mirror) if args.mirror is not None else None
+    if mirror is not None and (mirror.scheme not in ("http", "https", "file") or
+                               mirror.scheme != "file" and not mirror.netloc):
         raise ValueError(f"--mirror {args.mirror} is not a URL; give a base URL such as http://host/datasets")
     if not writable_folder(args.root):
         raise ValueError(f"--root {args.root} is not writable (read-only or no permission); choose another folder")

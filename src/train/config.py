@@ -16,6 +16,7 @@ import yaml
 from yacs.config import CfgNode
 
 from cfg.defaults import defaults
+from ..data.video_files import near_datasets
 from ..models.kinetics_urls import kinetics_url
 from ..utils.atomic import writable_folder
 from ..utils.cli import OneLineParser, UserError
@@ -304,10 +305,8 @@ def _require_folders(cfg: CfgNode, dataset: str, subs: tuple[str, ...]) -> None:
     for sub in subs:
         if (folder / sub).is_dir():
             continue
-        present = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) \
-            if root.is_dir() else []
-        close = difflib.get_close_matches(dataset, present, n=2) if not folder.is_dir() else []
-        if close:
+        present, close = near_datasets(root, dataset)
+        if close and not folder.is_dir():
             raise UserError(f"dataset folder {folder} does not exist; did you mean {' or '.join(close)}? (datasets "
                             f"under {root}: {', '.join(present[:8])})")
         raise UserError(f"dataset folder {folder / sub} does not exist; prepare it with: python prepare_data.py "
@@ -393,16 +392,17 @@ def merge(cfg_files: list[Path], device: int | None, opts: list[str]) -> CfgNode
     return cfg
 
 
-def flatten(cfg: CfgNode) -> list[tuple[str, object]]:
-    """(KEY.PATH, value) of every key of ``cfg``."""
-    return _flatten(cfg)
+def flat_values(cfg: CfgNode) -> dict[str, object]:
+    """KEY.PATH → value of every key of ``cfg``, sequences as lists (a YAML round trip turns tuples into lists), so
+    a configuration read back from a file compares equal to the one it was written from."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in _flatten(cfg)}
 
 
 def merged_onto_defaults(stored: CfgNode) -> dict[str, object]:
-    """A stored configuration (a checkpoint's, perhaps of an older version) as flat keys over the defaults: keys
-    it lacks take their default, keys nothing reads any more are dropped."""
-    values = dict(_flatten(defaults()))
-    values.update({k: v for k, v in _flatten(stored) if k in values})
+    """A stored configuration (a checkpoint's, perhaps of an older version) as ``flat_values`` over the defaults:
+    keys it lacks take their default, keys nothing reads any more are dropped."""
+    values = flat_values(defaults())
+    values.update({k: v for k, v in flat_values(stored).items() if k in values})
     return values
 
 

@@ -18,7 +18,7 @@ from ..models.registry import describe, memory_format_of
 from ..utils import owned_files
 from ..utils.atomic import atomic_path
 from . import checkpoint, optim
-from .config import flatten, merged_onto_defaults
+from .config import flat_values, merged_onto_defaults
 from .init_weights import check_architecture, variant
 from .logs import make_logger
 from .online_probe import OnlineProbe
@@ -167,19 +167,14 @@ def check_same_settings(state: dict, cfg: CfgNode) -> None:
         raise checkpoint.CheckpointError(f"MODEL.RESUME {cfg.MODEL.RESUME} holds no readable configuration; "
                                          "resume only checkpoints written by train_sup.py or train_ssl.py") from None
     recorded = merged_onto_defaults(stored)
-    current = dict(flatten(cfg))
-    differs = [k for k, v in current.items() if k not in RESUME_MAY_CHANGE and k in recorded
-               and _comparable(recorded[k]) != _comparable(v)]
+    current = flat_values(cfg)
+    differs = [k for k, v in current.items() if k not in RESUME_MAY_CHANGE and k in recorded and recorded[k] != v]
     if differs:
         shown = ", ".join(f"{k} {recorded[k]!r} (now {current[k]!r})" for k in differs[:4])
         raise checkpoint.CheckpointError(
             f"MODEL.RESUME {cfg.MODEL.RESUME} was trained with other settings: {shown}"
             f"{', ...' if len(differs) > 4 else ''}; resume with the run's own configuration (--cfg "
             f"{Path(cfg.MODEL.RESUME).parent / 'config.yaml'}), changing only {', '.join(RESUME_MAY_CHANGE[:8])}")
-
-
-def _comparable(value):
-    return list(value) if isinstance(value, tuple) else value
 
 
 def run(cfg: CfgNode, task: Task, changes: str) -> None:

@@ -16,7 +16,7 @@ from yacs.config import CfgNode
 
 from ..utils.cli import UserError
 from .probing import (check_measurable, check_measurable_features, encode_split, knn_accuracy, probe_batches,
-                      probe_sets)
+                      probe_sets, skipped_videos)
 from .runtime import Runtime
 
 METRIC = "probe_knn_acc1"
@@ -58,7 +58,7 @@ class OnlineProbe:
         except UserError as e:
             logging.getLogger("fractal-video").warning(f"online probe skipped: {e}")
             return {}
-        skipped = len(self.sets.train) + len(self.sets.val) - len(train[1]) - len(val[1])
+        skipped = skipped_videos(features, self.sets)
         if skipped:
             logging.getLogger("fractal-video").warning(f"online probe: {skipped} videos could not be decoded and "
                                                        "are left out")

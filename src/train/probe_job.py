@@ -15,7 +15,7 @@ from .engine import prepare_output
 from .init_weights import supervised_model, variant
 from .output_folder import claimed_output
 from .probing import (ProbeSets, check_measurable, check_measurable_features, encode_split, probe_sets,
-                      run_probes)
+                      run_probes, skipped_videos)
 from .runtime import setup
 
 CSV_FIELDS = ("init", "seed", "method", "top1", "top1_low", "top1_high", "top5", "top5_low", "top5_high",
@@ -130,7 +130,7 @@ def probe_checkpoint(cfg: CfgNode, changes: str) -> list[dict]:
             train_x, train_y = encode_split(encoder, cfg, sets.train, rt)
             val_x, val_y = encode_split(encoder, cfg, sets.val, rt)
             features = {"train_x": train_x, "train_y": train_y, "val_x": val_x, "val_y": val_y}
-            skipped = len(sets.train) + len(sets.val) - len(train_y) - len(val_y)
+            skipped = skipped_videos(features, sets)
             if skipped:  # incomplete features are never cached: the next run encodes the repaired videos
                 logger.warning(f"{skipped} videos could not be decoded and are left out of the probes; the features "
                                "are not cached")

@@ -85,6 +85,11 @@ def check_measurable_features(features: dict, sets: ProbeSets) -> None:
                         "classes left); repair or re-prepare the dataset")
 
 
+def skipped_videos(features: dict, sets: ProbeSets) -> int:
+    """How many of the probe's videos have no features (they failed to decode)."""
+    return len(sets.train) + len(sets.val) - len(features["train_y"]) - len(features["val_y"])
+
+
 def probe_batches(cfg: CfgNode, clips: ValidationClips, rank: int = 0, world: int = 1) -> Batches:
     """This rank's share of the videos, in order, every validation segment of a video in one batch."""
     return make_loader(clips, cfg.DATA.BATCH_SIZE_VAL, min(loader_workers(cfg.DATA.TORCH_N_WORKERS), 2),
