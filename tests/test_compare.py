@@ -117,21 +117,13 @@ def test_bad_input_exits_2_with_one_line_before_writing(data, tmp_path, args, op
 def test_a_killed_compare_leaves_no_cell_running(data, tmp_path):
     import subprocess
     import sys
-    import time
 
     from generate_helpers import ROOT
-    from test_data_safety import _alive, _children
+    from test_data_safety import _alive, children_after_killing
     main = subprocess.Popen([sys.executable, str(ROOT / "compare.py"), "--init", "scratch", "--seeds", "1",
                              "--out", str(tmp_path / "cmp"), "--opts", "DATA.ROOT", str(data),
                              *map(str, CELL[:-4]), "TRAIN.EPOCHS", "200"],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 60
-    while not (cells := _children(main.pid)) and time.time() < deadline:
-        time.sleep(0.1)
+    cells = children_after_killing(main, seconds=30)
     assert cells, "the cell's train_sup.py did not start"
-    main.kill()
-    main.wait()
-    deadline = time.time() + 30
-    while any(map(_alive, cells)) and time.time() < deadline:
-        time.sleep(0.2)
     assert not any(map(_alive, cells))

@@ -208,20 +208,27 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def children_after_killing(main: subprocess.Popen, at_least: int = 1, seconds: float = 20) -> list[int]:
+    """Wait (up to a minute) for ``at_least`` children of ``main``, kill ``main``, then give the children up to
+    ``seconds`` to end; returns the children's pids."""
+    deadline = time.time() + 60
+    while len(children := _children(main.pid)) < at_least and time.time() < deadline:
+        time.sleep(0.1)
+    main.kill()
+    main.wait()
+    deadline = time.time() + seconds
+    while any(map(_alive, children)) and time.time() < deadline:
+        time.sleep(0.1)
+    return children
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
 def test_generator_workers_end_when_the_main_process_is_killed(tmp_path):
     main = subprocess.Popen([sys.executable, str(ROOT / "generate_synthetic.py"), "--type", "fractal", "--samples",
                              "500", "--res", "256", "--dir_out", str(tmp_path / "out"), "--workers", "2"],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 60
-    while len(workers := _children(main.pid)) < 2 and time.time() < deadline:
-        time.sleep(0.1)
+    workers = children_after_killing(main, at_least=2, seconds=20)
     assert len(workers) >= 2
-    main.kill()
-    main.wait()
-    deadline = time.time() + 20
-    while any(map(_alive, workers)) and time.time() < deadline:
-        time.sleep(0.1)
     assert not any(map(_alive, workers))
 
 
