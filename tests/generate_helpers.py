@@ -1,14 +1,13 @@
 """Run generate_synthetic.py as a user would, and read back what it wrote."""
 import subprocess
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def generate(*args, kind: str = "fractal", check: bool = True, **kw) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, str(ROOT / "generate_synthetic.py"), "--type", kind, *map(str, args)]
-    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, **kw)
+    import zygote
+    done = zygote.run([ROOT / "generate_synthetic.py", "--type", kind, *args], **kw)
     if check and done.returncode:
         raise AssertionError(done.stderr)
     return done

@@ -1,19 +1,17 @@
 """Every benchmark the README names runs and prints its figure, at a tiny size (the figures are not checked:
 tests check behaviour, never timings)."""
 import re
-import subprocess
-import sys
 
 import pytest
 
-from generate_helpers import ROOT, generate
+import zygote
+from generate_helpers import generate
 
 FIGURE = re.compile(r"\d[\d.]* (videos|clips)/s")
 
 
 def bench(module: str, *args) -> str:
-    done = subprocess.run([sys.executable, "-m", f"bench.{module}", *map(str, args)], cwd=ROOT,
-                          capture_output=True, text=True)
+    done = zygote.run(["-m", f"bench.{module}", *args])
     assert done.returncode == 0, f"bench.{module} failed:\n{done.stderr[-2000:]}"
     return done.stdout
 

@@ -128,3 +128,29 @@ def test_occupancy_is_judged_at_the_default_density_whatever_the_size():
     with pytest.raises(Degenerate, match="near-full"):
         check_occupancy(np.full((2, 64, 64), 500, np.uint32), lit_level(splats, 64))
     assert Settings().res == 256 and Settings().bs_point * (Settings().iters - Settings().iter_skip) == splats
+
+
+ONE_KERNEL = """
+from src.synthetic.jit import announce_compiles, kernel
+
+@kernel
+def twice(x):
+    return 2 * x
+
+with announce_compiles("compiling once"):
+    print(twice(21))
+"""
+
+
+def test_a_compile_is_announced_and_a_cache_load_is_not(tmp_path):
+    """The notice says a compile is on its way, not that the start-up was slow: the second process finds the
+    kernel in numba's on-disk cache and prints only its result."""
+    import os
+    import subprocess
+    import sys
+    from generate_helpers import ROOT
+    (tmp_path / "one_kernel.py").write_text(ONE_KERNEL)
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT)}
+    said = [subprocess.run([sys.executable, str(tmp_path / "one_kernel.py")], env=env, capture_output=True,
+                           text=True, check=True).stdout for _ in range(2)]
+    assert said == ["compiling once\n42\n", "42\n"]

@@ -3,7 +3,6 @@ a GPU, the same path run for real on the CPU, reproducibility, and the settings 
 import csv
 import os
 import subprocess
-import sys
 from unittest import mock
 
 import pytest
@@ -11,6 +10,7 @@ import torch
 from torch._subclasses.fake_tensor import FakeTensorDeviceMismatchError, FakeTensorMode
 from torch.utils.data import default_collate
 
+import zygote
 from device_audit import DEVICE, Audit, unwrap
 from generate_helpers import ROOT, generate
 from src.data.datasets import ClipSpec
@@ -143,7 +143,7 @@ def test_the_gpu_check_script_dry_runs_on_the_cpu(tmp_path):
     """bench/cuda_check.sh's QUICK pass with the kernel in Triton's interpreter: every step runs and the table
     has its headline rows (the GPU figures themselves need a GPU)."""
     env = {**os.environ, "RENDER": "triton-cpu", "BASE": "resnet18", "SIZE": "16", "BATCH": "4", "SAMPLES": "16",
-           "STEPS": "1", "QUICK": "1", "PYTHON": sys.executable}
+           "STEPS": "1", "QUICK": "1", "PYTHON": str(zygote.shim_folder() / "python")}
     done = subprocess.run(["bash", str(ROOT / "bench" / "cuda_check.sh"), str(tmp_path)], cwd=ROOT, env=env,
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]

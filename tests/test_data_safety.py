@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import zygote
 from generate_helpers import ROOT, generate
 from train_helpers import TINY, make_dataset, run_in_process, run_script
 from src.utils.atomic import atomic_path, remove_stale_temps
@@ -78,11 +79,10 @@ def test_prepare_from_refuses_a_dataset_folder_it_did_not_make(tmp_path):
     mine.write_text("the user's own")
     cmd = [sys.executable, str(ROOT / "prepare_data.py"), "--dataset", "mine", "--root", tmp_path / "data",
            "--from", videos, "--val_per_class", 1]
-    done = subprocess.run(list(map(str, cmd)), capture_output=True, text=True, cwd=ROOT)
+    done = zygote.run(cmd[1:])
     assert done.returncode == 2 and "which prepare_data.py did not make" in done.stderr
     assert mine.read_text() == "the user's own"
-    same = subprocess.run(list(map(str, cmd[:3] + ["gen", "--root", tmp_path, "--from", videos])),
-                          capture_output=True, text=True, cwd=ROOT)
+    same = zygote.run([*cmd[1:3], "gen", "--root", tmp_path, "--from", videos])
     assert same.returncode == 2 and "overlap" in same.stderr
 
 

@@ -3,11 +3,11 @@ of the same name is refused before anything is written, and kept byte for byte."
 import contextlib
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+import zygote
 from generate_helpers import ROOT, generate
 from src.utils import owned_files
 from src.utils.folder_lock import LOCK_NAME
@@ -90,9 +90,8 @@ def test_generation_refuses_a_users_preview_before_writing(tmp_path):
 def test_prepare_data_refuses_a_users_work_folder(tmp_path):
     source = make_dataset(tmp_path / "src", n_train=2, n_val=1) / "toy" / "train"
     mine = users_file(tmp_path / "root" / "mine" / ".work" / "notes.txt")
-    done = subprocess.run([sys.executable, str(ROOT / "prepare_data.py"), "--dataset", "mine", "--root",
-                           tmp_path / "root", "--from", source, "--val_per_class", "1"],
-                          capture_output=True, text=True, cwd=ROOT)
+    done = zygote.run([str(ROOT / "prepare_data.py"), "--dataset", "mine", "--root",
+                      tmp_path / "root", "--from", source, "--val_per_class", "1"])
     assert done.returncode == 2 and ".work" in done.stderr and "did not make" in done.stderr
     assert mine.read_bytes() == USER and sorted(os.listdir(tmp_path / "root" / "mine")) == [".work"]
 
@@ -152,16 +151,15 @@ def test_prepare_from_refuses_what_is_not_a_labelled_set_and_leaves_nothing(tmp_
         for name in ("c1", "c2"):
             for video in (source / name).glob("*.mp4"):
                 video.unlink()
-    done = subprocess.run([sys.executable, str(ROOT / "prepare_data.py"), "--dataset", "mine", "--root",
-                           tmp_path / "root", "--from", source, "--val_per_class", "1"],
-                          capture_output=True, text=True, cwd=ROOT)
+    done = zygote.run([str(ROOT / "prepare_data.py"), "--dataset", "mine", "--root",
+                      tmp_path / "root", "--from", source, "--val_per_class", "1"])
     assert done.returncode == 2 and "is not a labelled set" in done.stderr, done.stderr[-1000:]
     assert not (tmp_path / "root" / "mine").exists()
 
 
 def test_prepare_with_a_mirror_that_is_not_a_url_leaves_nothing(tmp_path):
-    done = subprocess.run([sys.executable, str(ROOT / "prepare_data.py"), "--dataset", "hmdb51", "--root",
-                           tmp_path / "root", "--mirror", "notaurl"], capture_output=True, text=True, cwd=ROOT)
+    done = zygote.run([str(ROOT / "prepare_data.py"), "--dataset", "hmdb51", "--root",
+                      tmp_path / "root", "--mirror", "notaurl"])
     assert done.returncode == 2 and "--mirror notaurl is not a URL" in done.stderr
     assert not (tmp_path / "root" / "hmdb51").exists()
 

@@ -3,12 +3,12 @@
 import io
 import os
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
+import zygote
 from generate_helpers import ROOT
 from http_fixture import FileServer
 from src.prepare_data.download import DownloadError, http_download
@@ -34,8 +34,7 @@ def make_zip(path: Path, members: dict[str, bytes]) -> Path:
 
 
 def prepare(*args, env=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "prepare_data.py"), *map(str, args)], capture_output=True,
-                          text=True, cwd=ROOT, env=env)
+    return zygote.run([ROOT / "prepare_data.py", *args], env=env)
 
 
 def tree(folder: Path, extension: str = "*") -> list[str]:

@@ -5,13 +5,12 @@ import csv
 import json
 import os
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import torch
 
+import zygote
 from generate_helpers import ROOT, files, generate
 from src.compare.report import table_rows
 from src.probe.knn import knn_scores
@@ -122,8 +121,7 @@ def test_paired_intervals_stay_within_a_hundred_points():
 
 
 def compare(*args, opts=()):
-    return subprocess.run([sys.executable, str(ROOT / "compare.py"), *map(str, args), "--opts", *map(str, opts)],
-                          capture_output=True, text=True, cwd=ROOT)
+    return zygote.run([str(ROOT / "compare.py"), *map(str, args), "--opts", *map(str, opts)])
 
 
 @pytest.mark.slow
@@ -233,8 +231,8 @@ def test_a_damaged_prepared_record_is_named(tmp_path):
     folder = tmp_path / "root" / "mine"
     folder.mkdir(parents=True)
     (folder / ".prepared.json").write_text("{}")
-    done = subprocess.run([sys.executable, str(ROOT / "prepare_data.py"), "--dataset", "mine", "--root",
-                           tmp_path / "root", "--from", ROOT / "assets"], capture_output=True, text=True, cwd=ROOT)
+    done = zygote.run([str(ROOT / "prepare_data.py"), "--dataset", "mine", "--root",
+                      tmp_path / "root", "--from", ROOT / "assets"])
     assert ".prepared.json is damaged" in one_error(done)
 
 

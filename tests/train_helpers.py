@@ -1,10 +1,10 @@
 """A tiny 3-class video dataset and runners for the training scripts."""
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 
+import zygote
 from generate_helpers import ROOT
 from video_fixtures import FORMATS, write
 
@@ -55,8 +55,8 @@ def make_fade_dataset(root: Path, n_train: int = 12, n_val: int = 8, name: str =
 
 
 def run_script(script: str, *opts, env=None, prefix=(), args=()) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, *prefix, str(ROOT / script), *args, "--opts", *map(str, opts)]
-    return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
+    """``python [prefix] SCRIPT [args] --opts OPTS`` in its own process (forked from tests/zygote.py's server)."""
+    return zygote.run([*prefix, ROOT / script, *args, "--opts", *opts], env=env)
 
 
 def run_in_process(script: str, *opts, args=()) -> subprocess.CompletedProcess:

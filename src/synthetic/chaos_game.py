@@ -4,16 +4,13 @@
 Every frame is drawn with the same random stream (initial points and map-choice uniforms), so consecutive frames
 of a video stay coherent and the random numbers are drawn once per video rather than once per frame.
 """
-import threading
-
 import numpy as np
 
-from .jit import kernel
+from .jit import announce_compiles, kernel
 from .variations import USES_COEFFICIENTS, USES_RANDOM, apply_variation
 
 MAX_MAPS = 8
 COMPILE_S = 20  # a cold compile of both kernels on the 2-core machine (README, Quickstart)
-COMPILE_NOTE_AFTER_S = 1.0  # a cache load takes well under this; a compile far longer
 
 
 def selection_thresholds(weights: np.ndarray) -> np.ndarray:
@@ -156,12 +153,9 @@ def render_counts(weights: np.ndarray, windows: np.ndarray, res: int, n_points: 
 def compile_kernels() -> None:
     """Compile the kernels in this process, or load them from numba's on-disk cache, before worker processes
     start: forked workers then inherit them (spawned ones load the cache) instead of each compiling its own copy.
-    A cold cache (the first run after installing or changing the code) takes a while, so that is announced."""
-    note = threading.Timer(COMPILE_NOTE_AFTER_S, lambda: print(
-        f"compiling the chaos-game kernels once (about {COMPILE_S} s); they are cached for later runs", flush=True))
-    note.start()
-    try:
+    A compile (the first run after installing or changing the code) takes a while, so it is announced; a cache
+    load, however slow, is not."""
+    with announce_compiles(f"compiling the chaos-game kernels once (about {COMPILE_S} s); they are cached for "
+                           "later runs"):
         tiny = np.tile(np.array([[0.5, 0, 0, 0, 0.5, 0]], np.float32), (1, 2, 1))
         render_counts(tiny, np.array([[-1.0, 1.0, -1.0, 1.0]]), 16, 4, 3, 1, 0, np.random.default_rng(0))
-    finally:
-        note.cancel()

@@ -4,8 +4,6 @@ import logging
 import sys
 from pathlib import Path
 
-from torch.utils.tensorboard import SummaryWriter
-
 from ..utils.atomic import atomic_path
 from ..utils.cli import UserError
 
@@ -51,6 +49,7 @@ class Metrics:
     def __init__(self, output: Path, first_epoch: int):
         self.path, self.output = output / "metrics.csv", output
         self.rows = self._read(first_epoch)
+        from torch.utils.tensorboard import SummaryWriter  # here: val_sup.py and probe.py never write one
         self.writer = SummaryWriter(str(output / "tb"))
 
     def _read(self, first_epoch: int) -> list[dict]:

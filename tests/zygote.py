@@ -1,0 +1,259 @@
+"""Run the command-line tools in processes forked from one interpreter that has already imported PyTorch.
+
+Every tool spends about 5 s of the test machine's time importing torch, torchvision, numba, OpenCV and SciPy
+before it reads its first argument, and the suite starts a few hundred of them. Here one server process pays that
+once: each run is a fork of it in which the script runs as ``python SCRIPT ...`` would run it (its own ``argv``,
+working folder, environment, standard streams, ``__main__``, exit status), so everything the script does happens
+for real in a process of its own; only the imports are shared. A run whose environment changes what a library
+reads when it is imported (``NUMBA_*``, ``TRITON_*``, OpenMP, PyTorch and Python variables) gets a fresh
+interpreter instead, as do the tests of start-up itself (threads, killing, imports), which call ``subprocess``.
+
+``python tests/zygote.py SOCKET`` is the server; ``run`` and the ``python`` shim of ``shim_folder`` are clients.
+"""
+import atexit
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+IMPORTED_WITH = ("NUMBA_", "TRITON_", "OMP_", "GOMP_", "KMP_", "MKL_", "OPENBLAS_", "TORCH", "PYTORCH_", "CUDA_",
+                 "LD_", "PYTHON")  # variables read when a library loads: a run that changes one starts afresh
+PRELOAD = ("numpy", "torch", "torchvision", "cv2", "scipy.stats", "numba", "yacs.config", "tqdm", "matplotlib",
+           "torch.utils.tensorboard", "src.train.engine", "src.train.evaluation", "src.train.probe_job",
+           "src.synthetic.runner", "src.prepare_data.runner", "src.compare.runner")
+
+SHIM = """#!{python} -SE
+import sys
+sys.path.insert(0, {tests!r})
+from zygote import shim_main
+sys.exit(shim_main({socket!r}, {loaded!r}))
+"""
+
+
+# --- server -----------------------------------------------------------------------------------------------------
+
+def _receive(conn: socket.socket) -> tuple[dict, list[int]]:
+    header, fds, _, _ = socket.recv_fds(conn, 8, 3)
+    size, data = int.from_bytes(header, "big"), b""
+    while len(data) < size:
+        chunk = conn.recv(size - len(data))
+        if not chunk:
+            raise EOFError
+        data += chunk
+    return json.loads(data), fds
+
+
+def _run_script(request: dict, fds: list[int]) -> None:
+    """In the forked child: become ``python *argv`` in ``cwd`` with ``env``, and run it."""
+    import runpy
+    for target, fd in enumerate(fds):
+        os.dup2(fd, target)
+        os.close(fd)
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    argv = request["argv"]
+    base = [p for p in sys.path[1:] if p not in (str(ROOT), str(Path(__file__).parent))]
+    extra = [p for p in request["env"].get("PYTHONPATH", "").split(os.pathsep) if p]
+    if argv[0] == "-c":
+        sys.argv, sys.path[:] = ["-c", *argv[2:]], ["", *extra, *base]
+        main = type(sys)("__main__")
+        sys.modules["__main__"] = main
+        exec(compile(argv[1], "<string>", "exec"), main.__dict__)
+    elif argv[0] == "-m":
+        sys.argv, sys.path[:] = [argv[1], *argv[2:]], [os.getcwd(), *extra, *base]
+        runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
+    else:
+        path = os.path.abspath(argv[0])
+        if not os.path.isfile(path):
+            print(f"{sys.executable}: can't open file {path!r}: [Errno 2] No such file or directory", file=sys.stderr)
+            raise SystemExit(2)
+        sys.argv, sys.path[:] = [argv[0], *argv[1:]], [os.path.dirname(os.path.realpath(path)), *extra, *base]
+        runpy.run_path(path, run_name="__main__")
+
+
+def _exit_status(request: dict, fds: list[int]) -> int:
+    """Run the script; its exit status as ``python SCRIPT`` gives it (a traceback on stderr: 1)."""
+    try:
+        _run_script(request, fds)
+        return 0
+    except SystemExit as e:
+        if e.code is None or isinstance(e.code, int):
+            return e.code or 0
+        print(e.code, file=sys.stderr)
+        return 1
+    except BaseException:
+        sys.excepthook(*sys.exc_info())
+        return 1
+
+
+def _exit(status: int) -> None:
+    """End as the interpreter ends (threads joined, atexit handlers, streams flushed) but without tearing down
+    its four thousand modules one by one, which takes two seconds and changes nothing the tests can see."""
+    import atexit
+    import threading
+    threading._shutdown()  # joins the non-daemon threads, as the interpreter does first at exit
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    os._exit(status)
+
+
+def _report(conn: socket.socket, pid: int) -> None:
+    """Wait for the script's process and send its exit status; if the client goes away first, kill it."""
+    pidfd = os.pidfd_open(pid)
+    ready, _, _ = select.select([pidfd, conn], [], [])
+    if pidfd not in ready:  # the client hung up (killed): the run goes with it
+        os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    try:
+        conn.sendall(os.waitstatus_to_exitcode(status).to_bytes(4, "big", signed=True))
+    except OSError:
+        pass
+
+
+def serve(path: str) -> None:
+    """Import PRELOAD, then fork one child per request (the child forks the script's process and reports its
+    exit status). Runs until killed."""
+    import importlib
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the training scripts set it before importing torch
+    sys.path[:0] = [str(ROOT)]
+    for name in PRELOAD:
+        importlib.import_module(name)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(64)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the reporting children are reaped by the kernel
+    print("ready", flush=True)
+    while True:
+        conn, _ = listener.accept()
+        try:
+            request, fds = _receive(conn)
+        except (OSError, EOFError, ValueError):
+            conn.close()
+            continue
+        sys.stdout.flush()
+        sys.stderr.flush()
+        if os.fork() == 0:
+            listener.close()
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            script = os.fork()
+            if script == 0:
+                conn.close()
+                _exit(_exit_status(request, fds))
+            for fd in fds:
+                os.close(fd)
+            _report(conn, script)
+            os._exit(0)
+        conn.close()
+        for fd in fds:
+            os.close(fd)
+
+
+def _same_imports(env: dict, server_env: dict) -> bool:
+    keys = (set(env) | set(server_env)) - {"PYTHONPATH"}  # sys.path is set from it for each run
+    return not any(env.get(k) != server_env.get(k) for k in keys if k.startswith(IMPORTED_WITH))
+
+
+# --- clients ----------------------------------------------------------------------------------------------------
+
+class Zygote:
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="zygote-"))
+        self.socket = str(self.folder / "socket")
+        self.env = dict(os.environ)
+        self.server = subprocess.Popen([sys.executable, __file__, self.socket], stdout=subprocess.PIPE,
+                                       env=self.env, cwd=ROOT)
+        if self.server.stdout.readline() != b"ready\n":
+            raise RuntimeError("the test zygote did not start")
+        (self.folder / "bin").mkdir()
+        shim = self.folder / "bin" / "python"
+        loaded = {k: v for k, v in self.env.items() if k.startswith(IMPORTED_WITH)}
+        shim.write_text(SHIM.format(python=sys.executable, tests=str(Path(__file__).parent), socket=self.socket,
+                                    loaded=loaded))
+        shim.chmod(0o755)
+        atexit.register(self.close)
+
+    def serves(self, env: dict) -> bool:
+        """Whether a run in ``env`` behaves here as in a fresh interpreter."""
+        return _same_imports(env, self.env)
+
+    def run(self, argv: list[str], cwd, env: dict, fds: tuple[int, int, int], timeout: float | None = None) -> int:
+        """The exit status of ``python *argv``; at ``timeout`` seconds the run is killed (TimeoutExpired)."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.connect(self.socket)
+            conn.settimeout(timeout)
+            data = json.dumps({"argv": list(map(str, argv)), "cwd": str(cwd), "env": env}).encode()
+            socket.send_fds(conn, [len(data).to_bytes(8, "big")], list(fds))
+            conn.sendall(data)
+            status = b""
+            while len(status) < 4:
+                try:
+                    chunk = conn.recv(4 - len(status))
+                except TimeoutError:  # hanging up kills the run
+                    raise subprocess.TimeoutExpired(argv, timeout) from None
+                if not chunk:
+                    raise RuntimeError("the test zygote ended before the run did")
+                status += chunk
+        return int.from_bytes(status, "big", signed=True)
+
+    def close(self) -> None:
+        if self.server.poll() is None:
+            self.server.kill()
+            self.server.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+_ZYGOTE: Zygote | None = None
+
+
+def zygote() -> Zygote:
+    """This test process's server, started on first use."""
+    global _ZYGOTE
+    if _ZYGOTE is None:
+        _ZYGOTE = Zygote()
+    return _ZYGOTE
+
+
+def run(argv: list, cwd=ROOT, env: dict | None = None, timeout: float | None = None) -> subprocess.CompletedProcess:
+    """``subprocess.run([sys.executable, *argv], capture_output=True, text=True, cwd=cwd, env=env)``, forked from
+    the server when ``env`` allows (``argv``: a script and its arguments, ``-m MODULE ...`` or ``-c CODE ...``)."""
+    argv = list(map(str, argv))
+    env = dict(os.environ if env is None else env)
+    if argv[0].startswith("-") and argv[0] not in ("-c", "-m") or not zygote().serves(env):
+        return subprocess.run([sys.executable, *argv], capture_output=True, text=True, cwd=cwd, env=env,
+                              timeout=timeout)
+    with open(os.devnull, "rb") as stdin, tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        code = zygote().run(argv, cwd, env, (stdin.fileno(), out.fileno(), err.fileno()), timeout)
+        out.seek(0)
+        err.seek(0)
+        return subprocess.CompletedProcess([sys.executable, *argv], code, out.read().decode(errors="replace"),
+                                           err.read().decode(errors="replace"))
+
+
+def shim_folder() -> Path:
+    """A folder whose ``python`` runs its arguments through the server (put it first in a shell's PATH)."""
+    return zygote().folder / "bin"
+
+
+def shim_main(socket_path: str, server_env: dict) -> int:
+    """The ``python`` shim: hand this process's argv, folder, environment and streams to the server (or run the
+    real interpreter where the server cannot stand in for it)."""
+    env = dict(os.environ)
+    if not sys.argv[1:] or sys.argv[1].startswith("-") and sys.argv[1] not in ("-c", "-m") \
+            or not _same_imports(env, server_env):
+        os.execv(sys.executable, [sys.executable, *sys.argv[1:]])
+    client = Zygote.__new__(Zygote)
+    client.socket = socket_path
+    return client.run(sys.argv[1:], os.getcwd(), env, (0, 1, 2))
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1])
