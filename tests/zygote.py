@@ -162,6 +162,33 @@ def _same_imports(env: dict, server_env: dict) -> bool:
     return not any(env.get(k) != server_env.get(k) for k in keys if k.startswith(IMPORTED_WITH))
 
 
+def _stands_in(argv: list[str], env: dict, server_env: dict) -> bool:
+    """Whether the server can run ``python *argv`` in ``env`` as a fresh interpreter would."""
+    return bool(argv) and (not argv[0].startswith("-") or argv[0] in ("-c", "-m")) and _same_imports(env, server_env)
+
+
+def _ask(socket_path: str, argv: list[str], cwd, env: dict, fds: tuple[int, int, int],
+         timeout: float | None = None) -> int:
+    """The exit status of ``python *argv`` run by the server; at ``timeout`` seconds the run is killed
+    (TimeoutExpired)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.connect(socket_path)
+        conn.settimeout(timeout)
+        data = json.dumps({"argv": list(map(str, argv)), "cwd": str(cwd), "env": env}).encode()
+        socket.send_fds(conn, [len(data).to_bytes(8, "big")], list(fds))
+        conn.sendall(data)
+        status = b""
+        while len(status) < 4:
+            try:
+                chunk = conn.recv(4 - len(status))
+            except TimeoutError:  # hanging up kills the run
+                raise subprocess.TimeoutExpired(argv, timeout) from None
+            if not chunk:
+                raise RuntimeError("the test zygote ended before the run did")
+            status += chunk
+    return int.from_bytes(status, "big", signed=True)
+
+
 # --- clients ----------------------------------------------------------------------------------------------------
 
 class Zygote:
@@ -180,29 +207,6 @@ class Zygote:
                                     loaded=loaded))
         shim.chmod(0o755)
         atexit.register(self.close)
-
-    def serves(self, env: dict) -> bool:
-        """Whether a run in ``env`` behaves here as in a fresh interpreter."""
-        return _same_imports(env, self.env)
-
-    def run(self, argv: list[str], cwd, env: dict, fds: tuple[int, int, int], timeout: float | None = None) -> int:
-        """The exit status of ``python *argv``; at ``timeout`` seconds the run is killed (TimeoutExpired)."""
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-            conn.connect(self.socket)
-            conn.settimeout(timeout)
-            data = json.dumps({"argv": list(map(str, argv)), "cwd": str(cwd), "env": env}).encode()
-            socket.send_fds(conn, [len(data).to_bytes(8, "big")], list(fds))
-            conn.sendall(data)
-            status = b""
-            while len(status) < 4:
-                try:
-                    chunk = conn.recv(4 - len(status))
-                except TimeoutError:  # hanging up kills the run
-                    raise subprocess.TimeoutExpired(argv, timeout) from None
-                if not chunk:
-                    raise RuntimeError("the test zygote ended before the run did")
-                status += chunk
-        return int.from_bytes(status, "big", signed=True)
 
     def close(self) -> None:
         if self.server.poll() is None:
@@ -227,11 +231,12 @@ def run(argv: list, cwd=ROOT, env: dict | None = None, timeout: float | None = N
     the server when ``env`` allows (``argv``: a script and its arguments, ``-m MODULE ...`` or ``-c CODE ...``)."""
     argv = list(map(str, argv))
     env = dict(os.environ if env is None else env)
-    if argv[0].startswith("-") and argv[0] not in ("-c", "-m") or not zygote().serves(env):
+    server = zygote()
+    if not _stands_in(argv, env, server.env):
         return subprocess.run([sys.executable, *argv], capture_output=True, text=True, cwd=cwd, env=env,
                               timeout=timeout)
     with open(os.devnull, "rb") as stdin, tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        code = zygote().run(argv, cwd, env, (stdin.fileno(), out.fileno(), err.fileno()), timeout)
+        code = _ask(server.socket, argv, cwd, env, (stdin.fileno(), out.fileno(), err.fileno()), timeout)
         out.seek(0)
         err.seek(0)
         return subprocess.CompletedProcess([sys.executable, *argv], code, out.read().decode(errors="replace"),
@@ -247,12 +252,9 @@ def shim_main(socket_path: str, server_env: dict) -> int:
     """The ``python`` shim: hand this process's argv, folder, environment and streams to the server (or run the
     real interpreter where the server cannot stand in for it)."""
     env = dict(os.environ)
-    if not sys.argv[1:] or sys.argv[1].startswith("-") and sys.argv[1] not in ("-c", "-m") \
-            or not _same_imports(env, server_env):
+    if not _stands_in(sys.argv[1:], env, server_env):
         os.execv(sys.executable, [sys.executable, *sys.argv[1:]])
-    client = Zygote.__new__(Zygote)
-    client.socket = socket_path
-    return client.run(sys.argv[1:], os.getcwd(), env, (0, 1, 2))
+    return _ask(socket_path, sys.argv[1:], os.getcwd(), env, (0, 1, 2))
 
 
 if __name__ == "__main__":
