@@ -3,7 +3,8 @@
 rename or a refused option can no longer break a documented command silently.
 
 The lines run in a scratch folder that holds what the README's readers fetch themselves: small stand-ins for
-the downloadable datasets and the Kinetics weight files, with the layouts of the real ones."""
+the downloadable datasets, the Kinetics weight files and the original project's checkpoints, with the layouts of
+the real ones."""
 import csv
 import itertools
 import os
@@ -18,6 +19,7 @@ import torch
 
 import zygote
 from generate_helpers import ROOT
+from original_files import original_config, write_original
 from train_helpers import make_dataset
 
 README = ROOT / "README.md"
@@ -32,6 +34,7 @@ CANNOT_RUN = {
     "prepare_data.py --dataset ucf101 --root data --source": "needs the UCF101 archives on disk",
     "prepare_data.py --dataset uns-fractal-diversity": "downloads from Google Drive",
     "TRAIN.SYNC_BN True": "SyncBatchNorm needs CUDA GPUs",
+    "gdown ": "downloads from Google Drive",
 }
 
 # The sizes every line runs at: (pattern, replacement)
@@ -48,6 +51,7 @@ SIZES = [
     (r"--seeds \d+", "--seeds 1"),
     (r"--val_per_class \d+", "--val_per_class 1"),
     (r"PROBE\.MAX_VIDEOS \d+", "PROBE.MAX_VIDEOS 6"),
+    (r"DATA\.IMG_SIZE \d+", "DATA.IMG_SIZE 32"),
     (r"ckpt_epoch_24\.pth", "ckpt_last.pth"),  # pre-trained for one epoch here
 ]
 TINY_FRACTAL = "--res 32 --iter 400 --iter_b 300"
@@ -128,8 +132,9 @@ def at_tiny_size(line: str, cwd: Path) -> str:
 
 
 def _stand_ins(folder: Path) -> None:
-    """What a reader downloads: the datasets (toy videos in their formats) and the Kinetics weight files (random
-    weights in the published key layouts, for the tiny variants the lines run at)."""
+    """What a reader downloads: the datasets (toy videos in their formats), the Kinetics weight files and the
+    original project's checkpoints (random weights in the published layouts, for the tiny variants the lines run
+    at)."""
     from src.models.tsm import TSM
     from src.models.x3d import X3D
     from torchvision.models.video import r2plus1d_18
@@ -142,6 +147,9 @@ def _stand_ins(folder: Path) -> None:
                folder / "TSM_kinetics_RGB_resnet50_shift8_blockres_avg_segment8_e100_dense.pth")
     torch.save({"model_state": X3D(400, "M").state_dict()}, folder / "X3D_M.pyth")
     torch.save(r2plus1d_18().state_dict(), folder / "r2plus1d_18-91a641e6.pth")
+    for size in (112, 224):  # the original project's released checkpoints, in its format
+        write_original(folder / f"fractal-sup-{size}.pth", TSM(3, 4, "resnet18").state_dict(),
+                       original_config(base="resnet18"))
     for name in (*SCRIPTS, "src", "cfg"):
         (folder / name).symlink_to(ROOT / name)
 
@@ -185,3 +193,6 @@ def test_every_readme_command_runs_at_a_tiny_size(tmp_path):
     assert "initialised from moco checkpoint" in (out / "hmdb51-moco" / "log_rank0.txt").read_text()
     head = torch.load(out / "hmdb51-moco" / "ckpt_epoch_0.pth", weights_only=True)["model"]["new_fc.weight"]
     assert head.shape == (3, 512)  # Linear(feature_dim, 3 classes)
+    # the original project's released checkpoints fine-tune
+    assert "initialised from the original project's supervised" in \
+        (out / "hmdb51-paper112" / "log_rank0.txt").read_text()

@@ -5,6 +5,8 @@ PYTORCHVIDEO = "https://dl.fbaipublicfiles.com/pytorchvideo/model_zoo/kinetics/"
 KINETICS_URLS = {
     ("tsm", "resnet50"): "https://hanlab18.mit.edu/projects/tsm/models/"
                          "TSM_kinetics_RGB_resnet50_shift8_blockres_avg_segment8_e100_dense.pth",
+    ("tsm", "mobilenetv2"): "https://hanlab18.mit.edu/projects/tsm/models/"
+                            "TSM_kinetics_RGB_mobilenetv2_shift8_blockres_avg_segment8_e100_dense.pth",
     **{("x3d", size): f"{PYTORCHVIDEO}X3D_{size}.pyth" for size in ("XS", "S", "M", "L")},
     ("r3d_18", ""): TORCHVISION + "r3d_18-b3b3357e.pth",
     ("mc3_18", ""): TORCHVISION + "mc3_18-a90a0ba3.pth",

@@ -1,6 +1,6 @@
 """Checkpoints of plain tensors and the configuration as YAML text, so ``torch.load(weights_only=True)`` reads
-them: no object is ever unpickled. Weights are loaded strictly: a checkpoint that does not
-fit the model is a one-line error naming the keys."""
+them: no object is ever unpickled (the original project's files are read as data too: original_checkpoint.py).
+Weights are loaded strictly: a checkpoint that does not fit the model is a one-line error naming the keys."""
 import errno
 import os
 import re
@@ -14,6 +14,7 @@ from torch.nn.parallel import DistributedDataParallel
 from yacs.config import CfgNode
 
 from ..utils import owned_files
+from . import original_checkpoint
 from ..utils.atomic import atomic_link, atomic_path, remove_stale_temps
 
 PATTERN = "ckpt_epoch_*.pth"
@@ -93,14 +94,15 @@ def remove_partial_saves(output: Path) -> None:
 
 
 def load(path: str | Path, what: str = "MODEL.RESUME") -> dict:
-    """Read a checkpoint with ``weights_only=True``; CheckpointError (one line) if it is not one of ours."""
+    """Read a checkpoint with ``weights_only=True`` (ours, or the original project's turned into ours);
+    CheckpointError (one line) if it is neither."""
     path = Path(path)
     if path.is_file() and path.stat().st_size == 0:
         raise CheckpointError(f"{what} {path} is empty; give a checkpoint written by train_sup.py or train_ssl.py")
     try:
         with warnings.catch_warnings():  # torch warns about the pickle protocol of foreign files
             warnings.simplefilter("ignore")
-            state = torch.load(path, map_location="cpu", weights_only=True)
+            state = original_checkpoint.torch_load(path)
     except Exception as e:
         with open(path, "rb") as f:
             head = f.read(2)
@@ -113,6 +115,11 @@ def load(path: str | Path, what: str = "MODEL.RESUME") -> dict:
         raise CheckpointError(f"{what} {path} is not a checkpoint of this project (no 'model' weights); give one "
                               "written by train_sup.py or train_ssl.py")
     state["model"] = strip_wrappers(state["model"])
+    if original_checkpoint.is_original(state):
+        try:
+            return original_checkpoint.convert(state, f"{what} {path}")
+        except ValueError as e:
+            raise CheckpointError(str(e)) from None
     return state
 
 

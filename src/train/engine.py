@@ -17,7 +17,7 @@ from ..data.loaders import Batches
 from ..models.registry import describe, memory_format_of
 from ..utils import owned_files
 from ..utils.atomic import atomic_path
-from . import checkpoint, optim
+from . import checkpoint, optim, original_checkpoint
 from .config import flat_values, merged_onto_defaults
 from .init_weights import check_architecture, variant
 from .logs import make_logger
@@ -138,6 +138,11 @@ def read_resume(cfg: CfgNode, task: Task) -> tuple[dict | None, dict]:
         return None, {}
     state = checkpoint.load(cfg.MODEL.RESUME, "MODEL.RESUME")
     meta = checkpoint.meta_of(state)
+    if state.get("origin") == "original":
+        init = "TRAIN.INIT_SUP" if meta["task"] == "supervised" else "TRAIN.INIT_SSL"
+        raise checkpoint.CheckpointError(f"MODEL.RESUME {cfg.MODEL.RESUME} is {original_checkpoint.summary(state)}, "
+                                         "whose optimiser state is not continued here; start from its weights "
+                                         f"with {init} {cfg.MODEL.RESUME}")
     if meta["task"] != task.name:
         script = "train_sup.py" if meta["task"] == "supervised" else "train_ssl.py"
         raise checkpoint.CheckpointError(f"MODEL.RESUME {cfg.MODEL.RESUME} is a {meta['task']} checkpoint; "

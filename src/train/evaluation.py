@@ -9,7 +9,7 @@ from yacs.config import CfgNode
 from ..data.datasets import ValidationClips
 from ..data.loaders import Batches
 from ..utils.atomic import atomic_path
-from . import checkpoint
+from . import checkpoint, original_checkpoint
 from .data import class_names, labelled_datasets, validation_batches
 from .engine import place, prepare_output
 from .init_weights import backbone, check_architecture
@@ -67,7 +67,8 @@ def validate_checkpoint(cfg: CfgNode, changes: str) -> dict:
 def _evaluate_into_output(cfg: CfgNode, rt: Runtime, model, state: dict, val: ValidationClips,
                           classes: dict[str, int], where: str, changes: str) -> dict:
     logger = prepare_output(cfg, rt, changes, "config_test.yaml")
-    logger.info(f"loaded every weight of {cfg.MODEL.RESUME} (epoch {state['epoch']})")
+    what = original_checkpoint.summary(state) if state.get("origin") == "original" else f"epoch {state['epoch']}"
+    logger.info(f"loaded every weight of {cfg.MODEL.RESUME} ({what})")
     model = place(model, rt.device, rt.device.type == "cuda" and cfg.TRAIN.CHANNELS_LAST)
     result, rows = evaluate(model, validation_batches(cfg, val), val.labels, rt, with_rows=True)
     path = Path(cfg.TRAIN.OUTPUT) / "pred_test.csv"

@@ -7,6 +7,7 @@ import torch
 from torch import nn
 from yacs.config import CfgNode
 
+from ..models.mobilenet_layout import from_authors_layout, is_authors_layout
 from ..models.registry import build_model, describe
 from ..models.tsm import KINETICS_CLASSES
 from ..models.video3d import KINETICS_PREFIX, TorchvisionVideo
@@ -15,7 +16,7 @@ from ..ssl.build import fine_tuning_encoder
 from ..ssl.byol import BYOL
 from ..ssl.moco import MoCo
 from ..ssl.simclr import SimCLR
-from . import checkpoint
+from . import checkpoint, original_checkpoint
 from .checkpoint import CheckpointError
 
 
@@ -62,8 +63,9 @@ def _read_kinetics(path: str, expected: str):
 
 
 def load_kinetics(model: nn.Module, path: str) -> str:
-    """Kinetics-400 weights: the official TSM checkpoint (``state_dict`` with ``module.``-prefixed keys), or a
-    torchvision video model's ``state_dict``. Every backbone weight must load; the classifier is dropped."""
+    """Kinetics-400 weights: the official TSM checkpoint (``state_dict`` with ``module.``-prefixed keys; the
+    MobileNetV2 one in its authors' layer names), or a torchvision video model's ``state_dict``. Every backbone
+    weight must load; the classifier is dropped."""
     if isinstance(model, TorchvisionVideo):
         return _load_state_dict_kinetics(model, path, model.name, KINETICS_PREFIX,
                                          KINETICS_PREFIX + model.head_path + ".")
@@ -74,6 +76,8 @@ def load_kinetics(model: nn.Module, path: str) -> str:
         raise CheckpointError(f"MODEL.KINETICS {path} has no 'state_dict'; expected the official TSM "
                               "Kinetics checkpoint")
     weights = checkpoint.strip_wrappers(state["state_dict"])
+    if is_authors_layout(weights):
+        weights = from_authors_layout(weights, list(model.state_dict()))
     result = model.load_state_dict(weights, strict=False)
     backbone_keys = [k for k in model.state_dict()  # BatchNorm fills a missing counter without a word
                      if k.startswith("base_model.") and not k.endswith("num_batches_tracked")]
@@ -119,10 +123,24 @@ def _from_ssl(cfg: CfgNode, n_classes: int) -> tuple[nn.Module, str]:
     if meta["task"] != "contrastive":
         raise CheckpointError(f"TRAIN.INIT_SSL {path} was written by train_sup.py; use TRAIN.INIT_SUP for it")
     check_architecture(meta, cfg, f"TRAIN.INIT_SSL {path}")
+    if state.get("origin") == "original":  # it holds the online encoder alone
+        return _from_original(cfg, state, path, "TRAIN.INIT_SSL", n_classes)
     model = ssl_model(stored_ssl(cfg, stored), encoder_factory(cfg), 1)
     checkpoint.load_weights(model, state["model"], f"TRAIN.INIT_SSL {path}")
     return fine_tuning_encoder(model, n_classes), \
         f"initialised from {stored.TRAIN.SSL_SCHEME} checkpoint {path}: encoder loaded, classifier new ({n_classes} classes)"
+
+
+def _from_original(cfg: CfgNode, state: dict, path: str, key: str, n_classes: int) -> tuple[nn.Module, str]:
+    """The encoder of an original project's checkpoint (original_checkpoint.py), loaded strictly, with a new
+    Linear(feature_dim, n_classes) classifier."""
+    model = backbone(cfg, state["n_classes"], state["mlp_head"])
+    checkpoint.load_weights(model, state["model"], f"{key} {path}")
+    model.replace_head(n_classes)
+    for p in model.parameters():
+        p.requires_grad_(True)
+    return model, (f"initialised from {original_checkpoint.summary(state)} {path}: all {len(state['model'])} "
+                   f"weights of its encoder loaded, classifier new ({n_classes} classes)")
 
 
 def stored_ssl(cfg: CfgNode, stored: CfgNode) -> CfgNode:
@@ -159,6 +177,8 @@ def supervised_model(cfg: CfgNode, n_classes: int) -> tuple[nn.Module, str]:
         if meta["task"] != "supervised":
             raise CheckpointError(f"TRAIN.INIT_SUP {path} was written by train_ssl.py; use TRAIN.INIT_SSL for it")
         check_architecture(meta, cfg, f"TRAIN.INIT_SUP {path}")
+        if state.get("origin") == "original":
+            return _from_original(cfg, state, path, "TRAIN.INIT_SUP", n_classes)
         model = backbone(cfg, meta["n_classes"])
         checkpoint.load_weights(model, state["model"], f"TRAIN.INIT_SUP {path}")
         note = f"initialised from supervised checkpoint {path}: backbone loaded, classifier new ({n_classes} classes)"
