@@ -4,7 +4,8 @@ Every tool spends about 5 s of the test machine's time importing torch, torchvis
 before it reads its first argument, and the suite starts a few hundred of them. Here one server process pays that
 once: each run is a fork of it in which the script runs as ``python SCRIPT ...`` would run it (its own ``argv``,
 working folder, environment, standard streams, ``__main__``, exit status), so everything the script does happens
-for real in a process of its own; only the imports are shared. A run whose environment changes what a library
+for real in a process of its own; only the imports are shared. The tools a run starts with ``sys.executable``
+(compare.py's cells, a benchmark's runs) come through the same server. A run whose environment changes what a library
 reads when it is imported (``NUMBA_*``, ``TRITON_*``, OpenMP, PyTorch and Python variables) gets a fresh
 interpreter instead, as do the tests of start-up itself (threads, killing, imports), which call ``subprocess``.
 
@@ -25,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 IMPORTED_WITH = ("NUMBA_", "TRITON_", "OMP_", "GOMP_", "KMP_", "MKL_", "OPENBLAS_", "TORCH", "PYTORCH_", "CUDA_",
                  "LD_", "PYTHON")  # variables read when a library loads: a run that changes one starts afresh
-PRELOAD = ("numpy", "torch", "torchvision", "cv2", "scipy.stats", "numba", "yacs.config", "tqdm", "matplotlib",
+PRELOAD = ("numpy", "torch", "torchvision", "cv2", "scipy.stats", "numba", "yacs.config", "tqdm", "matplotlib.figure",
            "torch.utils.tensorboard", "src.train.engine", "src.train.evaluation", "src.train.probe_job",
            "src.synthetic.runner", "src.prepare_data.runner", "src.compare.runner")
 
@@ -51,8 +52,10 @@ def _receive(conn: socket.socket) -> tuple[dict, list[int]]:
 
 
 def _run_script(request: dict, fds: list[int]) -> None:
-    """In the forked child: become ``python *argv`` in ``cwd`` with ``env``, and run it."""
+    """In the forked child: become ``python *argv`` in ``cwd`` with ``env``, and run it. Its ``sys.executable`` is
+    the ``python`` shim, so the tools it starts in turn (compare.py's cells, the benchmarks' runs) are forks too."""
     import runpy
+    sys.executable = request["shim"]
     for target, fd in enumerate(fds):
         os.dup2(fd, target)
         os.close(fd)
@@ -174,7 +177,8 @@ def _ask(socket_path: str, argv: list[str], cwd, env: dict, fds: tuple[int, int,
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
         conn.connect(socket_path)
         conn.settimeout(timeout)
-        data = json.dumps({"argv": list(map(str, argv)), "cwd": str(cwd), "env": env}).encode()
+        shim = str(Path(socket_path).parent / "bin" / "python")
+        data = json.dumps({"argv": list(map(str, argv)), "cwd": str(cwd), "env": env, "shim": shim}).encode()
         socket.send_fds(conn, [len(data).to_bytes(8, "big")], list(fds))
         conn.sendall(data)
         status = b""

@@ -56,12 +56,11 @@ def write_csv(path: Path, rows: list[dict]) -> None:
 
 def draw(path: Path, rows: list[dict], figures: tuple[str, ...], title: str) -> None:
     """Bars of the mean per initialisation, one group per figure, with the 95 % interval as error bars."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # not pyplot: no global figure manager, no backend to choose
     inits = list(dict.fromkeys(r["init"] for r in rows))
     width = 0.8 / len(inits)
-    fig, ax = plt.subplots(figsize=(2 + 1.6 * len(figures) * len(inits) / 2, 3.5))
+    fig = Figure(figsize=(2 + 1.6 * len(figures) * len(inits) / 2, 3.5))
+    ax = fig.subplots()
     for i, init in enumerate(inits):
         mine = {r["figure"]: r for r in rows if r["init"] == init}
         means = [mine[f]["mean"] for f in figures]
@@ -77,4 +76,3 @@ def draw(path: Path, rows: list[dict], figures: tuple[str, ...], title: str) -> 
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png")
-    plt.close(fig)

@@ -72,12 +72,11 @@ class Metrics:
             out.writerows(self.rows)
 
     def plot(self) -> Path:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure  # not pyplot: no global figure manager, no backend to choose
         keys = [k for k in dict.fromkeys(k for r in self.rows for k in r)  # columns that start later too (validation)
                 if k not in ("epoch", "seconds")]
-        fig, axes = plt.subplots(1, max(1, len(keys)), figsize=(4 * max(1, len(keys)), 3), squeeze=False)
+        fig = Figure(figsize=(4 * max(1, len(keys)), 3))
+        axes = fig.subplots(1, max(1, len(keys)), squeeze=False)
         for ax, key in zip(axes[0], keys):
             points = [(int(r["epoch"]), float(r[key])) for r in self.rows if r.get(key, "") != ""]
             ax.plot([p[0] for p in points], [p[1] for p in points], marker="o")
@@ -87,7 +86,6 @@ class Metrics:
         path = self.output / "curves.png"
         with atomic_path(path) as tmp:
             fig.savefig(tmp, format="png")
-        plt.close(fig)
         return path
 
     def close(self) -> None:
