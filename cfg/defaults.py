@@ -19,11 +19,11 @@ _C.DATA.STRIDE = 6
 _C.DATA.VAL_MIN_STEPS = 1
 _C.DATA.VAL_MAX_SEGS = 10
 _C.DATA.TORCH_N_WORKERS = -1  # loader worker processes; -1: one per usable core (0: load in the main process)
-_C.DATA.SOURCE = "files"  # files: ROOT/DATASET; fractal: clips rendered while training (no files)
-_C.DATA.CLASS_PARAMS = None  # fractal source: folder of class files (--gen_param) for labelled clips
-_C.DATA.SAMPLES_PER_EPOCH = 10000  # fractal source: rendered training clips per epoch
-_C.DATA.VAL_SAMPLES = 500  # fractal source: rendered validation videos (fixed draw)
-_C.DATA.RENDER_RES = 0  # fractal source: rendered frame side; 0 = IMG_SIZE·256/224 (128 for 112)
+_C.DATA.SOURCE = "files"  # files: ROOT/DATASET; fractal, perlin, octopus, dead_leaves: rendered while training
+_C.DATA.CLASS_PARAMS = None  # fractal/octopus/dead_leaves source: folder of class files (--gen_param)
+_C.DATA.SAMPLES_PER_EPOCH = 10000  # rendered sources: training clips per epoch
+_C.DATA.VAL_SAMPLES = 500  # rendered sources: validation videos (a fixed draw)
+_C.DATA.RENDER_RES = 0  # rendered sources: frame side; 0 = IMG_SIZE·256/224 (128 for 112)
 _C.DATA.RENDER_DEVICE = "cpu"  # fractal source: cpu (numba, loader workers), cuda (kernel on the GPU), triton-cpu
 _C.DATA.RENDER_SPLATS = 0  # fractal source: splats per frame; 0 = the file generator's density at RENDER_RES
 

@@ -15,7 +15,7 @@ from device_audit import DEVICE, Audit, unwrap
 from generate_helpers import ROOT, generate
 from src.data.datasets import ClipSpec
 from src.data.device_render import FractalParams, RenderedBatches, fill_from_spares
-from src.data.fractal_source import FractalSource, load_classes
+from src.data.fractal_source import FractalSource
 from src.data.loaders import make_loader
 from src.models.tsm import TSM
 from src.synthetic import chaos_kernel
@@ -35,7 +35,7 @@ def class_dir(tmp_path_factory):
 
 
 def _batch(class_dir, views=1, n=4):
-    source = FractalSource(8, Settings(res=40), load_classes(class_dir)[0], seed=1)
+    source = FractalSource(8, Settings(res=40), FractalSource.load_classes(class_dir)[0], seed=1)
     items = FractalParams(source, SPEC, 32, 0.5, views)
     return default_collate([items[(i, 100 + i)] for i in range(n)])
 
@@ -95,7 +95,7 @@ def test_degenerate_clips_are_replaced_by_valid_spares_in_order():
 
 
 def test_rendered_batches_are_a_function_of_seed_and_epoch(class_dir):
-    source = FractalSource(8, Settings(res=40), load_classes(class_dir)[0], seed=1)
+    source = FractalSource(8, Settings(res=40), FractalSource.load_classes(class_dir)[0], seed=1)
     items = FractalParams(source, SPEC, 32, 0.5, views=2)
     batches = RenderedBatches(make_loader(items, 4, 0, shuffle=True, seed=3), torch.device("cpu"), 40, 32, 4, SMALL,
                               views=2)

@@ -238,10 +238,10 @@ def test_two_class_files_of_one_name_are_refused(tmp_path):
                  "--iter", 400, "--iter_b", 300, "--var", 0)
     done = generate("--samples", 2, "--dir_in", tmp_path / "classes", "--dir_out", tmp_path / "out", check=False)
     assert done.returncode == 2 and "share the name '1-0'" in done.stderr and not (tmp_path / "out").exists()
-    from src.data.fractal_source import load_classes
+    from src.data.fractal_source import FractalSource
     from src.data.video_files import DatasetError
     with pytest.raises(DatasetError, match="share the name '1-0', so they would be one class"):
-        load_classes(tmp_path / "classes")
+        FractalSource.load_classes(tmp_path / "classes")
 
 
 def _broken(params: dict, how: str) -> dict:

@@ -8,7 +8,7 @@ import torch
 from cfg.defaults import defaults
 from generate_helpers import generate
 from src.data.datasets import ClipSpec, TrainClips
-from src.data.fractal_source import FractalSource, load_classes
+from src.data.fractal_source import FractalSource
 from src.data.loaders import make_loader
 from src.synthetic.generator import Settings
 from src.train.contrastive import contrastive_pairs
@@ -50,16 +50,16 @@ def test_items_have_the_configured_shapes_and_range(class_dir):
 
 
 def test_class_identity_is_stable(class_dir):
-    params, names = load_classes(class_dir)
+    params, names = FractalSource.load_classes(class_dir)
     assert list(names) == [p.stem for p in sorted(class_dir.rglob("*.npz"))]  # index = position in sorted files
     source = FractalSource(9, SMALL, params)
     assert source.labels[:6] == [0, 1, 2, 0, 1, 2]  # balanced round robin
-    again, _ = load_classes(class_dir)
+    again, _ = FractalSource.load_classes(class_dir)
     assert all(np.array_equal(a["angle"], b["angle"]) for a, b in zip(params, again))  # same class → same parameters
 
 
 def test_same_seed_same_clips_whatever_the_workers(class_dir):
-    data = TrainClips(FractalSource(8, SMALL, load_classes(class_dir)[0], seed=3), SPEC, TrainCrop(32, 0.5))
+    data = TrainClips(FractalSource(8, SMALL, FractalSource.load_classes(class_dir)[0], seed=3), SPEC, TrainCrop(32, 0.5))
     assert torch.equal(data[(1, 42)][0], data[(1, 42)][0])
     assert not torch.equal(data[(1, 42)][0], data[(1, 43)][0])
     runs = [[c for c, _ in make_loader(data, 4, workers=w, shuffle=True, seed=5)] for w in (0, 2)]
@@ -68,7 +68,7 @@ def test_same_seed_same_clips_whatever_the_workers(class_dir):
 
 def test_samples_of_a_class_share_the_fractal(class_dir):
     """Mutated samples of one class are closer to each other than to samples of other classes (raw frames)."""
-    data = TrainClips(FractalSource(9, SMALL, load_classes(class_dir)[0]), ClipSpec(4, 2), lambda c: c.float())
+    data = TrainClips(FractalSource(9, SMALL, FractalSource.load_classes(class_dir)[0]), ClipSpec(4, 2), lambda c: c.float())
     clips = [data[(i, 100 + i)][0].mean(dim=(0, 1)) for i in range(9)]  # mean frame of each clip
     d = lambda a, b: (a - b).abs().mean().item()  # noqa: E731
     within = np.mean([d(clips[i], clips[j]) for i in range(9) for j in range(i + 1, 9) if i % 3 == j % 3])

@@ -1,5 +1,6 @@
 """Frame sources: where a clip dataset's frames come from. A source holds N videos with labels and returns the
-frames a clip needs; ``VideoFiles`` decodes them from disk, ``FractalSource`` (``fractal_source.py``) renders them.
+frames a clip needs; ``VideoFiles`` decodes them from disk, the rendered sources (``rendered_source.py``, one per
+family: ``families.py``) draw them.
 
 ``frames(i, pick, rng)`` calls ``pick(n_frames)`` for the frame indices (an array of any shape: one clip, two
 views, validation segments) and returns uint8 frames [3, *indices.shape, H, W]; ``rng`` is the item's stream.

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .class_files import ClassFileError
-from .generator import Generator, Sample
+from .generator import Generator, Sample, frames_needed, picked
 from .motion import multiplicative_curve, sample_timing
 from .shapes import draw_shape, sample_shapes
 
@@ -64,12 +64,15 @@ def draw(pixels: np.ndarray, shapes: list, res: int) -> np.ndarray:
     return frames
 
 
-def render(rng: np.random.Generator, coords: np.ndarray, res: int, labelled: bool) -> np.ndarray:
-    """One video of the trajectories ``coords``, mutated first for labelled samples; appearance is fresh."""
+def render(rng: np.random.Generator, coords: np.ndarray, res: int, labelled: bool,
+           at: np.ndarray | None = None) -> np.ndarray:
+    """One video of the trajectories ``coords`` (only the frames ``at``, when given), mutated first for labelled
+    samples; appearance is fresh."""
     if labelled:
         coords = mutate(rng, coords)
     shapes = sample_shapes(rng, coords.shape[1], sides=(1, 8), radius=(12, 32))
-    return draw(to_pixels(coords, res), shapes, res)
+    pixels = to_pixels(coords, res)  # placed over the whole video
+    return draw(pixels if at is None else pixels[at], shapes, res)
 
 
 class DeadLeavesGenerator(Generator):
@@ -88,6 +91,7 @@ class DeadLeavesGenerator(Generator):
     def sample_class(self, settings, rng):
         return {"coords": sample_coords(rng)}, None
 
-    def render(self, settings, rng, params):
+    def render(self, settings, rng, params, frames=None):
         coords = sample_coords(rng) if params is None else params["coords"].astype(np.float64)
-        return Sample(render(rng, coords, settings.res, labelled=params is not None))
+        needed, inverse = frames_needed(frames, len(coords))
+        return Sample(picked(render(rng, coords, settings.res, params is not None, needed), inverse))

@@ -1,13 +1,11 @@
 """Fractal videos and images: weights → framing → chaos game → 8-bit frames, rejecting degenerate samples."""
-from typing import Callable
-
 import numpy as np
 
 from .chaos_game import render_counts
 from .fractal_params import (VIDEO_KEYS, load_params, mutate, params_weights, sample_image_params,
                              sample_video_params)
 from .framing import BORDER_EXTENT, frame_windows
-from .generator import Degenerate, Generator, Sample, Settings
+from .generator import Degenerate, Generator, Pick, Sample, Settings, frames_needed, picked
 
 MIN_OCCUPANCY = 0.005  # a frame with fewer lit pixels is near-empty
 MAX_OCCUPANCY = 0.90  # a frame with more lit pixels is a filled canvas, not a fractal
@@ -92,13 +90,11 @@ class FractalGenerator(Generator):
             return params_weights(params, settings.linear_motion), int(params["var"])
         return mutate(rng, params_weights(params, settings.linear_motion)), int(params["var"])
 
-    def render(self, settings, rng, params, frames: Callable[[int], np.ndarray] | None = None):
-        """A sample of class ``params`` (a mutation) or of fresh parameters; with ``frames`` only the frames at
-        ``frames(n_frames)`` (an index array of any shape), framed as the whole video, in that shape."""
+    def render(self, settings, rng, params, frames: Pick | None = None):
+        """A sample of class ``params`` (a mutation) or of fresh parameters; picked frames are framed as the whole
+        video."""
         weights, var = self.draw(settings, rng, params)
         if frames is None:
             return Sample(render_fractal(weights, var, settings, rng, settings.img), var)
-        picked = np.asarray(frames(len(weights)))
-        needed, inverse = np.unique(picked, return_inverse=True)
-        video = render_fractal(weights, var, settings, rng, frames=needed)
-        return Sample(video[inverse.reshape(picked.shape)], var)
+        needed, inverse = frames_needed(frames, len(weights))
+        return Sample(picked(render_fractal(weights, var, settings, rng, frames=needed), inverse), var)

@@ -2,6 +2,7 @@
 import argparse
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -57,6 +58,24 @@ class Sample:
     tag: int | None = None
 
 
+Pick = Callable[[int], np.ndarray]  # n_frames -> the indices of the frames wanted, an array of any shape
+
+
+def frames_needed(frames: Pick | None, n_frames: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """The sorted distinct frame indices to render, and how to index them to get ``frames(n_frames)``'s shape
+    (None: every frame, in order)."""
+    if frames is None:
+        return np.arange(n_frames), None
+    picked = np.asarray(frames(n_frames))
+    needed, inverse = np.unique(picked, return_inverse=True)
+    return needed, inverse.reshape(picked.shape)
+
+
+def picked(video: np.ndarray, inverse: np.ndarray | None) -> np.ndarray:
+    """The rendered frames arranged as asked (``frames_needed``)."""
+    return video if inverse is None else video[inverse]
+
+
 TRIAL = {"res": 32, "res_b": 32, "bs_point": 32, "iters": 600, "iter_b": 400, "iter_skip": 100}
 
 
@@ -93,6 +112,10 @@ class Generator:
         """Parameters of a new class, and the tag of its file name; may raise Degenerate."""
         raise NotImplementedError
 
-    def render(self, settings: Settings, rng: np.random.Generator, params: dict | None) -> Sample:
-        """One output: a sample of class ``params``, or of fresh parameters when None; may raise Degenerate."""
+    def render(self, settings: Settings, rng: np.random.Generator, params: dict | None,
+               frames: Pick | None = None) -> Sample:
+        """One output: a sample of class ``params``, or of fresh parameters when None; may raise Degenerate. With
+        ``frames`` only the frames at ``frames(n_frames)`` (an index array of any shape), in that shape: the same
+        pixels as those frames of the whole video drawn from the same ``rng`` (fractals: framed as the whole
+        video, their brightness scaled to the brightest frame drawn)."""
         raise NotImplementedError

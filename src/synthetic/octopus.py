@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 
 from .class_files import ClassFileError
-from .generator import Generator, Sample
+from .generator import Generator, Sample, frames_needed, picked
 from .motion import interpolate, multiplicative_curve, quadratic_spline, sample_timing
 from .shapes import draw_shape, sample_shapes
 
@@ -92,11 +92,13 @@ def _thresholds(rng: np.random.Generator, n_frames: int) -> np.ndarray:
     return np.full(n_frames, rng.integers(3, 10))
 
 
-def thick_limbs(rng: np.random.Generator, pixels: np.ndarray, res: int) -> tuple[np.ndarray, tuple]:
-    """Blur the point canvas, threshold it and colour the strokes; returns [F, res, res, 3] and the colour."""
+def thick_limbs(rng: np.random.Generator, pixels: np.ndarray, res: int, at: np.ndarray) -> tuple[np.ndarray, tuple]:
+    """Blur the point canvas, threshold it and colour the strokes of the frames ``at`` of the video whose points
+    are ``pixels`` [F, P, 2]; returns [len(at), res, res, 3] and the colour."""
     colour = tuple(int(c) for c in rng.integers(0, 256, 3))
     sigma_x, sigma_y = (int(s) for s in rng.integers(3, 9, 2))
-    thresholds = _thresholds(rng, len(pixels))
+    thresholds = _thresholds(rng, len(pixels))[at]
+    pixels = pixels[at]
     frames = np.zeros((len(pixels), res, res, 3), np.uint8)
     closing = np.ones((2, 2), np.uint8)
     paint = np.array(colour, np.uint8)
@@ -150,21 +152,23 @@ def _kernel_sizes(rng: np.random.Generator, n_frames: int) -> np.ndarray:
     return np.repeat(rng.integers(2, 7, (1, 2)), n_frames, axis=0)
 
 
-def outline(rng: np.random.Generator, frames: np.ndarray) -> None:
-    """With probability 0.4: keep only the outline (morphological gradient) of every frame."""
+def outline(rng: np.random.Generator, frames: np.ndarray, n_frames: int, at: np.ndarray) -> None:
+    """With probability 0.4: keep only the outline (morphological gradient) of every frame; ``frames`` are the
+    frames ``at`` of a video of ``n_frames``."""
     if rng.random() >= 0.4:
         return
-    for frame, (k_h, k_w) in zip(frames, _kernel_sizes(rng, len(frames))):
+    for frame, (k_h, k_w) in zip(frames, _kernel_sizes(rng, n_frames)[at]):
         frame[:] = cv2.morphologyEx(frame, cv2.MORPH_GRADIENT, np.ones((k_h, k_w), np.uint8))
 
 
-def render(rng: np.random.Generator, limbs: np.ndarray, res: int) -> np.ndarray:
-    """RGB frames [F, res, res, 3] of composed limbs."""
-    pixels = to_pixels(join(rng, limbs), res)
-    frames, colour = thick_limbs(rng, pixels, res)
-    add_joint_blobs(rng, frames, pixels, colour)
-    add_colour_patches(rng, frames, pixels)
-    outline(rng, frames)
+def render(rng: np.random.Generator, limbs: np.ndarray, res: int, at: np.ndarray | None = None) -> np.ndarray:
+    """RGB frames [F, res, res, 3] of composed limbs (only the frames ``at``, when given)."""
+    pixels = to_pixels(join(rng, limbs), res)  # placed over the whole video
+    at = np.arange(len(pixels)) if at is None else at
+    frames, colour = thick_limbs(rng, pixels, res, at)
+    add_joint_blobs(rng, frames, pixels[at], colour)
+    add_colour_patches(rng, frames, pixels[at])
+    outline(rng, frames, len(pixels), at)
     return frames
 
 
@@ -181,7 +185,8 @@ class OctopusGenerator(Generator):
     def sample_class(self, settings, rng):
         return sample_params(rng), None
 
-    def render(self, settings, rng, params):
+    def render(self, settings, rng, params, frames=None):
         labelled = params is not None
         limbs = compose(rng, params if labelled else sample_params(rng), labelled)
-        return Sample(render(rng, limbs, settings.res))
+        needed, inverse = frames_needed(frames, len(limbs))
+        return Sample(picked(render(rng, limbs, settings.res, needed), inverse))

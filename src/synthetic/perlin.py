@@ -5,7 +5,7 @@ per frame: the volume costs O(H·W) work plus one multiply-add per voxel, with n
 """
 import numpy as np
 
-from .generator import Generator, Sample
+from .generator import Generator, Sample, frames_needed, picked
 
 FREQUENCIES = (1, 2, 3, 5, 6, 8, 10, 12, 16, 20, 30, 40, 60, 80, 120, 240)  # the divisors of 240
 SIZE = 240
@@ -29,8 +29,9 @@ def _cells(size: int, freq: int) -> tuple[np.ndarray, np.ndarray]:
     return pos // size, (pos % size) / size
 
 
-def perlin_volume(gradients: np.ndarray, n_frames: int, size: int = SIZE) -> np.ndarray:
-    """Noise (n + 1) / 2 as float32 [F, size, size]; one lattice cell spans the clip in time."""
+def perlin_volume(gradients: np.ndarray, n_frames: int, size: int = SIZE, at: np.ndarray | None = None) -> np.ndarray:
+    """Noise (n + 1) / 2 as float32 [F, size, size] (only the frames ``at``, when given); one lattice cell spans the
+    clip in time."""
     f_rows, f_cols = gradients.shape[0] - 1, gradients.shape[1] - 1
     ci, u = _cells(size, f_rows)
     cj, v = _cells(size, f_cols)
@@ -45,7 +46,7 @@ def perlin_volume(gradients: np.ndarray, n_frames: int, size: int = SIZE) -> np.
                 a_plane = a_plane + weight * (g[..., 0] * (u - a)[:, None] + g[..., 1] * (v - b)[None, :])
                 b_plane = b_plane + weight * g[..., 2]
         planes.append((a_plane, b_plane))
-    w = np.arange(n_frames) / n_frames
+    w = (np.arange(n_frames) if at is None else np.asarray(at)) / n_frames
     ww = fade(w)[:, None, None]
     w = w[:, None, None]
     (a0, b0), (a1, b1) = planes
@@ -67,9 +68,11 @@ class PerlinGenerator(Generator):
         f_rows, f_cols, _ = map(int, ref.split("-"))
         return {"f_rows": f_rows, "f_cols": f_cols}
 
-    def render(self, settings, rng, params):
+    def render(self, settings, rng, params, frames=None):
         if params is None:
             raise ValueError("perlin videos are always labelled by frequency")
         n_frames = int(rng.integers(18, 21))
-        volume = perlin_volume(sample_gradients(rng, params["f_rows"], params["f_cols"]), n_frames, settings.res)
-        return Sample(np.floor(255 * np.clip(volume, 0, 1)).astype(np.uint8))
+        needed, inverse = frames_needed(frames, n_frames)
+        volume = perlin_volume(sample_gradients(rng, params["f_rows"], params["f_cols"]), n_frames, settings.res,
+                               needed)
+        return Sample(picked(np.floor(255 * np.clip(volume, 0, 1)).astype(np.uint8), inverse))

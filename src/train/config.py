@@ -30,7 +30,7 @@ CHOICES = {
     "MODEL.X3D_SIZE": ("XS", "S", "M", "L", "XL"),
     "AUG.TYPE_MIXUP": ("none", "back"),
     "AUG.INTERP": ("bicubic", "bilinear", "nearest", "area"),
-    "DATA.SOURCE": ("files", "fractal"),
+    "DATA.SOURCE": ("files", "fractal", "perlin", "octopus", "dead_leaves"),
     "DATA.RENDER_DEVICE": ("cpu", "cuda", "triton-cpu"),
 }
 
@@ -113,15 +113,18 @@ SCRIPT_OF = {"evaluation": "val_sup.py", "probe": "probe.py"}
 # Where the clips come from: checked for --opts only, since one pre-training YAML serves both sources
 READ_WHEN_SOURCE = [
     (("DATA.DATASET",), lambda c, task: c.DATA.SOURCE == "files",
-     "DATA.SOURCE files (DATA.SOURCE fractal renders its clips)"),
+     "DATA.SOURCE files (the other sources render their clips)"),
     (("DATA.EXTENSION",), lambda c, task: c.DATA.SOURCE == "files",
-     "DATA.SOURCE files (DATA.SOURCE fractal renders its clips; the online probe reads PROBE.EXTENSION)"),
+     "DATA.SOURCE files (the other sources render their clips; the online probe reads PROBE.EXTENSION)"),
     (("DATA.ROOT",), lambda c, task: c.DATA.SOURCE == "files" or bool(c.PROBE.DATASET),
-     "DATA.SOURCE files and the online probe (DATA.SOURCE fractal renders its clips)"),
-    (("DATA.CLASS_PARAMS", "DATA.SAMPLES_PER_EPOCH", "DATA.RENDER_RES", "DATA.RENDER_SPLATS"),
-     lambda c, task: c.DATA.SOURCE == "fractal", "DATA.SOURCE fractal"),
-    (("DATA.VAL_SAMPLES",), lambda c, task: c.DATA.SOURCE == "fractal" and task == "supervised",
-     "train_sup.py with DATA.SOURCE fractal"),
+     "DATA.SOURCE files and the online probe (the other sources render their clips)"),
+    (("DATA.SAMPLES_PER_EPOCH", "DATA.RENDER_RES"), lambda c, task: c.DATA.SOURCE != "files",
+     "a rendered DATA.SOURCE (fractal, perlin, octopus, dead_leaves)"),
+    (("DATA.CLASS_PARAMS",), lambda c, task: c.DATA.SOURCE in ("fractal", "octopus", "dead_leaves"),
+     "a DATA.SOURCE with class files (fractal, octopus, dead_leaves; perlin has its own 256 classes)"),
+    (("DATA.RENDER_SPLATS",), lambda c, task: c.DATA.SOURCE == "fractal", "DATA.SOURCE fractal"),
+    (("DATA.VAL_SAMPLES",), lambda c, task: c.DATA.SOURCE != "files" and task == "supervised",
+     "train_sup.py with a rendered DATA.SOURCE"),
 ]
 PLACEHOLDER = "SPECIFY_WITH_CMD"  # what the pre-training YAMLs leave for the user to set
 

@@ -7,7 +7,7 @@ from yacs.config import CfgNode
 
 from ..data.dataset_folders import unlabelled_set
 from ..data.datasets import ContrastivePairs
-from ..data.fractal_source import FractalSource, load_classes
+from ..data.families import SOURCES, classes_for
 from ..data.loaders import make_loader
 from ..data.video_files import DatasetError
 from ..ssl.build import encoder_of
@@ -22,7 +22,7 @@ from .metrics import topk_correct
 from .plan import Plan
 from .runtime import Runtime
 from .augment import contrastive_transform
-from .data import clip_spec, device_batches, fractal_settings, render_device
+from .data import clip_spec, device_batches, render_device, render_settings
 
 
 def ssl_loss(scheme: str, outputs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, Hits]:
@@ -36,13 +36,14 @@ def ssl_loss(scheme: str, outputs: torch.Tensor, targets: torch.Tensor) -> tuple
 
 
 def contrastive_pairs(cfg: CfgNode) -> tuple[ContrastivePairs, str]:
-    """Two views of every video below ROOT/DATASET, or of rendered fractals (fresh, or of DATA.CLASS_PARAMS)."""
+    """Two views of every video below ROOT/DATASET, or of rendered videos of DATA.SOURCE (fresh samples, or of
+    DATA.CLASS_PARAMS)."""
     crop = TrainCrop(cfg.DATA.IMG_SIZE, cfg.AUG.MIN_SCALE, cfg.AUG.INTERP)
-    if cfg.DATA.SOURCE == "fractal":
-        classes = load_classes(Path(cfg.DATA.CLASS_PARAMS))[0] if cfg.DATA.CLASS_PARAMS else None
-        settings = fractal_settings(cfg)
-        source = FractalSource(cfg.DATA.SAMPLES_PER_EPOCH, settings, classes, cfg.SEED)
-        return ContrastivePairs(source, clip_spec(cfg), crop), f"rendered fractals at {settings.res} px"
+    if cfg.DATA.SOURCE != "files":
+        classes, _, where = classes_for(cfg.DATA.SOURCE, cfg.DATA.CLASS_PARAMS, labelled=False)
+        settings = render_settings(cfg)
+        source = SOURCES[cfg.DATA.SOURCE](cfg.DATA.SAMPLES_PER_EPOCH, settings, classes, cfg.SEED)
+        return ContrastivePairs(source, clip_spec(cfg), crop), f"{where}, rendered at {settings.res} px"
     folder = Path(cfg.DATA.ROOT) / cfg.DATA.DATASET
     return unlabelled_set(folder, cfg.DATA.EXTENSION, clip_spec(cfg), crop,
                           workers=loader_workers(cfg.DATA.TORCH_N_WORKERS) or None), str(folder)

@@ -1,5 +1,5 @@
 """What the tasks and the probes build from the configuration's DATA section: clip rules, the labelled datasets
-(files or rendered fractals), validation batches, where rendered clips are drawn."""
+(files or rendered clips of a family), validation batches, where rendered clips are drawn."""
 from pathlib import Path
 
 import torch
@@ -8,18 +8,18 @@ from yacs.config import CfgNode
 from ..data.dataset_folders import labelled_sets
 from ..data.datasets import ClipSpec, TrainClips, ValidationClips
 from ..data.device_render import RenderedBatches, rendered_batches
-from ..data.fractal_source import FractalSource, load_classes, render_settings
+from ..data.families import SOURCES, classes_for, settings_for
+from ..data.fractal_source import FractalSource
 from ..data.loaders import Batches, make_loader
 from ..data.video_files import DatasetError
-from ..synthetic.generator import Settings
 from ..transform.crops import TrainCrop, ValResizeCrop
 from ..utils.threads import loader_workers
 from .runtime import Runtime
 
 
-def fractal_settings(cfg: CfgNode) -> Settings:
-    """How DATA.SOURCE fractal renders: DATA.RENDER_RES and DATA.RENDER_SPLATS for DATA.IMG_SIZE crops."""
-    return render_settings(cfg.DATA.IMG_SIZE, cfg.DATA.RENDER_RES, cfg.DATA.RENDER_SPLATS)
+def render_settings(cfg: CfgNode):
+    """How DATA.SOURCE renders: at DATA.RENDER_RES, fractals with DATA.RENDER_SPLATS, for DATA.IMG_SIZE crops."""
+    return settings_for(cfg.DATA.SOURCE, cfg.DATA.IMG_SIZE, cfg.DATA.RENDER_RES, cfg.DATA.RENDER_SPLATS)
 
 
 def device_batches(cfg: CfgNode, source: FractalSource, device: torch.device, rank: int = 0, world: int = 1,
@@ -36,20 +36,17 @@ def clip_spec(cfg: CfgNode) -> ClipSpec:
 
 
 def labelled_datasets(cfg: CfgNode) -> tuple[TrainClips, ValidationClips, dict[str, int], str]:
-    """Training and validation clips (files under ROOT/DATASET, or rendered from DATA.CLASS_PARAMS), the class
+    """Training and validation clips (files under ROOT/DATASET, or rendered by DATA.SOURCE), the class
     dictionary and where they come from."""
     train_tf = TrainCrop(cfg.DATA.IMG_SIZE, cfg.AUG.MIN_SCALE, cfg.AUG.INTERP)
     val_tf = ValResizeCrop(cfg.DATA.IMG_SIZE, cfg.AUG.CROP_VAL, cfg.AUG.INTERP)
     spec = clip_spec(cfg)
-    if cfg.DATA.SOURCE == "fractal":
-        if not cfg.DATA.CLASS_PARAMS:
-            raise DatasetError("DATA.SOURCE fractal with labels needs DATA.CLASS_PARAMS <folder of class files>")
-        classes, names = load_classes(Path(cfg.DATA.CLASS_PARAMS))
-        settings = fractal_settings(cfg)
-        train = TrainClips(FractalSource(cfg.DATA.SAMPLES_PER_EPOCH, settings, classes, cfg.SEED), spec, train_tf)
-        val = ValidationClips(FractalSource(cfg.DATA.VAL_SAMPLES, settings, classes, cfg.SEED, fixed=True), spec,
-                              val_tf)
-        return train, val, names, f"fractal classes in {cfg.DATA.CLASS_PARAMS}, rendered at {settings.res} px"
+    if cfg.DATA.SOURCE != "files":
+        classes, names, where = classes_for(cfg.DATA.SOURCE, cfg.DATA.CLASS_PARAMS, labelled=True)
+        settings, source = render_settings(cfg), SOURCES[cfg.DATA.SOURCE]
+        train = TrainClips(source(cfg.DATA.SAMPLES_PER_EPOCH, settings, classes, cfg.SEED), spec, train_tf)
+        val = ValidationClips(source(cfg.DATA.VAL_SAMPLES, settings, classes, cfg.SEED, fixed=True), spec, val_tf)
+        return train, val, names, f"{where}, rendered at {settings.res} px"
     folder = Path(cfg.DATA.ROOT) / cfg.DATA.DATASET
     train, val, names = labelled_sets(folder, cfg.DATA.EXTENSION, spec, train_tf, val_tf,
                                       workers=loader_workers(cfg.DATA.TORCH_N_WORKERS) or None)

@@ -2,7 +2,7 @@
 import torch.nn.functional as nnf
 from yacs.config import CfgNode
 
-from ..data.fractal_source import FractalSource, classes_digest
+from ..data.rendered_source import RenderedSource, classes_digest
 from ..data.loaders import make_loader
 from ..data.video_files import DatasetError
 from ..utils.threads import loader_workers
@@ -19,7 +19,7 @@ from .runtime import Runtime
 
 def class_digest(source) -> str:
     """What rendered classes are (their parameters), so a resume with other class files is refused; '' for files."""
-    return classes_digest(source.classes) if isinstance(source, FractalSource) else ""
+    return classes_digest(source.classes) if isinstance(source, RenderedSource) else ""
 
 
 class SupervisedTask:

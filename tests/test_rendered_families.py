@@ -1,0 +1,100 @@
+"""Every synthetic family renders on the fly (DATA.SOURCE perlin, octopus, dead_leaves, as fractal does): a clip
+is exactly those frames of the video the file generator draws from the same random stream, its statistics are
+those of generate_synthetic.py's files, and both training scripts run on each."""
+import numpy as np
+import pytest
+
+from bench.bench_statistics import figures, file_videos, rendered_videos, through_the_writer
+from generate_helpers import generate
+from src.data.families import SOURCES, classes_for, settings_for
+from src.synthetic.generator import Settings
+from src.synthetic.registry import get_generator
+from train_helpers import run_in_process
+
+FAMILIES = ("fractal", "perlin", "octopus", "dead_leaves")
+SMALL = Settings(res=40, bs_point=32, iters=600, iter_b=300, iter_skip=50, res_b=32)
+
+
+@pytest.fixture(scope="module")
+def class_dirs(tmp_path_factory):
+    """Three class files of each family that has them."""
+    folders = {}
+    for kind in ("fractal", "octopus", "dead_leaves"):
+        folders[kind] = tmp_path_factory.mktemp(f"{kind}-classes")
+        generate("--gen_param", 3, "--dir_out", folders[kind], kind=kind)
+    return folders
+
+
+@pytest.mark.parametrize("kind", ["perlin", "octopus", "dead_leaves"])  # fractals: tests/test_online.py
+@pytest.mark.parametrize("labelled", [True, False])
+def test_a_clip_is_those_frames_of_the_generators_video(class_dirs, kind, labelled):
+    classes, _, _ = classes_for(kind, str(class_dirs.get(kind, "")) or None, labelled)
+    source = SOURCES[kind](6, SMALL, classes, seed=2)
+    generator = get_generator(kind)
+    pick = lambda n: np.array([[0, 2, 4, 6], [n - 1, n - 3, 1, 1]])  # two views, a repeated frame
+    for i in range(3):
+        clip = source.frames(i, pick, np.random.default_rng(i)).numpy()  # [3, 2, 4, H, W]
+        rng = np.random.default_rng(i)
+        video = generator.render(SMALL, rng, source.params(i, rng)).frames
+        if kind in ("octopus", "dead_leaves"):
+            video = np.moveaxis(video, -1, 0)  # [3, F, H, W]
+        else:
+            video = np.broadcast_to(video, (3, *video.shape))  # gray
+        assert np.array_equal(clip, video[:, pick(video.shape[1])]), (kind, i)
+    if labelled:
+        assert source.labels == [i % len(classes) for i in range(6)]  # round robin: balanced epochs
+
+
+@pytest.mark.parametrize("kind", FAMILIES)
+def test_rendered_clips_have_the_statistics_of_the_generators_files(tmp_path, kind):
+    """40 videos a side at 48 px (the README's table: 200 at the default sizes); rendered clips go through the
+    generator's writer too, so the codec's artefacts are on both sides."""
+    n, res = 40, 48
+    generate("--samples", n, "--res", res, "--dir_out", tmp_path / "files", "--workers", 2, kind=kind)
+    files = figures(file_videos(tmp_path / "files", n), kind)
+    rendered = figures(through_the_writer(rendered_videos(kind, n, res), tmp_path / "rendered"), kind)
+    for name, a, b in (("diff", files["motion"][:, 0], rendered["motion"][:, 0]),
+                       ("jump share", files["motion"][:, 1], rendered["motion"][:, 1]),
+                       ("lit", files["covered"], rendered["covered"])):
+        se = np.hypot(a.std(ddof=1) / np.sqrt(len(a)), b.std(ddof=1) / np.sqrt(len(b)))
+        assert abs(a.mean() - b.mean()) <= 4 * se + 1e-3, (kind, name, a.mean(), b.mean(), se)
+    if kind == "perlin":  # the noise crosses mid-gray as often per lattice cell
+        def per_cell(cells):
+            return np.median([np.mean(v, axis=0) / list(map(int, c.split("-")[:2])) for c, v in cells.items()])
+        assert 0.8 < per_cell(files["cells"]) / per_cell(rendered["cells"]) < 1.25
+
+
+TINY = ["DATA.IMG_SIZE", 32, "DATA.CLIP_LENGTH", 4, "DATA.STRIDE", 2, "DATA.BATCH_SIZE", 4, "DATA.TORCH_N_WORKERS", 0,
+        "DATA.SAMPLES_PER_EPOCH", 8, "MODEL.TSM_BASE", "resnet18", "TRAIN.EPOCHS", 1, "TRAIN.EPOCHS_WARMUP", 0]
+
+
+@pytest.mark.parametrize("kind", ["perlin", "octopus", "dead_leaves"])
+def test_both_training_scripts_run_on_rendered_clips(class_dirs, tmp_path, kind):
+    labels = [] if kind == "perlin" else ["DATA.CLASS_PARAMS", class_dirs[kind]]
+    done = run_in_process("train_sup.py", "DATA.SOURCE", kind, *labels, *TINY, "DATA.VAL_SAMPLES", 4,
+                          "DATA.VAL_MAX_SEGS", 1, "TRAIN.OUTPUT", tmp_path / "sup")
+    assert done.returncode == 0, done.stderr[-2000:]
+    log = (tmp_path / "sup" / "log_rank0.txt").read_text()
+    assert f"classes from {'Perlin noise, 256 frequency' if kind == 'perlin' else kind + ' classes in'}" in log
+    done = run_in_process("train_ssl.py", "DATA.SOURCE", kind, *TINY, "MOCO.K", 8, "TRAIN.OUTPUT", tmp_path / "ssl")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "rendered at 36 px" in (tmp_path / "ssl" / "log_rank0.txt").read_text()
+
+
+@pytest.mark.parametrize("opts,message", [
+    (["DATA.SOURCE", "plasma"], "DATA.SOURCE 'plasma' is not one of files, fractal, perlin, octopus, dead_leaves"),
+    (["DATA.SOURCE", "octopus", "DATA.CLASS_PARAMS", "{fractal}"],
+     "is a fractal class file; DATA.SOURCE octopus needs octopus class files"),
+    (["DATA.SOURCE", "perlin", "DATA.CLASS_PARAMS", "{fractal}"], "DATA.CLASS_PARAMS is set but this run does not read "
+                                                             "it: only a DATA.SOURCE with class files"),
+    (["DATA.SOURCE", "dead_leaves", "DATA.RENDER_SPLATS", 1000], "DATA.RENDER_SPLATS is set but this run does not "
+                                                                  "read it: only DATA.SOURCE fractal does"),
+    (["DATA.SOURCE", "octopus"], "DATA.SOURCE octopus with labels needs DATA.CLASS_PARAMS"),
+])
+def test_bad_source_settings_exit_2_with_one_line_before_writing(class_dirs, tmp_path, opts, message):
+    opts = [str(o).format(fractal=class_dirs["fractal"]) for o in opts]
+    done = run_in_process("train_sup.py", *opts, "TRAIN.OUTPUT", tmp_path / "out")
+    assert done.returncode == 2
+    errors = [line for line in done.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1 and message in errors[0], done.stderr[-1000:]
+    assert not (tmp_path / "out").exists()
