@@ -25,6 +25,9 @@ _C.DATA.SAMPLES_PER_EPOCH = 10000  # rendered sources: training clips per epoch
 _C.DATA.VAL_SAMPLES = 500  # rendered sources: validation videos (a fixed draw)
 _C.DATA.RENDER_RES = 0  # rendered sources: frame side; 0 = IMG_SIZE·256/224 (128 for 112)
 _C.DATA.RENDER_DEVICE = "cpu"  # fractal source: cpu (numba, loader workers), cuda (kernel on the GPU), triton-cpu
+_C.DATA.RENDER_VAR = [-1]  # fractal source, fresh samples: allowed variation ids (--var; -1: the default mixture)
+_C.DATA.LINEAR_MOTION = False  # fractal source: linear timing for every map (--linear_motion)
+_C.DATA.INSTANCES = 0  # rendered classes: a fixed pool of N samples per class, cycled (0: a fresh one per clip)
 _C.DATA.RENDER_SPLATS = 0  # fractal source: splats per frame; 0 = the file generator's density at RENDER_RES
 
 _C.TRAIN = CN()

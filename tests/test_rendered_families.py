@@ -98,3 +98,47 @@ def test_bad_source_settings_exit_2_with_one_line_before_writing(class_dirs, tmp
     errors = [line for line in done.stderr.splitlines() if "error:" in line]
     assert len(errors) == 1 and message in errors[0], done.stderr[-1000:]
     assert not (tmp_path / "out").exists()
+
+
+def test_a_fixed_pool_of_instances_repeats_each_video_and_varies_the_clip(class_dirs):
+    classes, _, _ = classes_for("octopus", str(class_dirs["octopus"]), labelled=True)
+    source = SOURCES["octopus"](12, SMALL, classes, seed=1, instances=2)  # 3 classes x 2 instances, cycled
+    whole = lambda n: np.arange(n)
+    videos = [source.frames(i, whole, np.random.default_rng(100 + i)).numpy() for i in range(12)]
+    for i in range(6):
+        assert np.array_equal(videos[i], videos[i + 6])  # the same instance, whatever the item's stream
+        assert all(not np.array_equal(videos[i], videos[j]) for j in range(6) if j != i)
+    assert [source.labels[i] for i in range(6)] == [0, 1, 2, 0, 1, 2]
+    start = lambda rng: (lambda n: rng.integers(0, n - 4) + np.arange(4))  # what the clip sampler draws
+    a, b = (source.frames(0, start(np.random.default_rng(s)), np.random.default_rng(s)).numpy() for s in (1, 2))
+    assert not np.array_equal(a, b)  # another start in the same video
+
+
+def test_fractal_knobs_of_the_file_generator_reach_the_source(class_dirs):
+    from cfg.defaults import defaults
+    from src.synthetic.fractal_params import params_weights
+    from src.train.contrastive import contrastive_pairs
+    cfg = defaults()
+    cfg.DATA.SOURCE, cfg.DATA.IMG_SIZE, cfg.DATA.RENDER_VAR, cfg.DATA.LINEAR_MOTION = "fractal", 32, [3], True
+    source = contrastive_pairs(cfg)[0].source
+    assert source.settings.var == (3,) and source.settings.linear_motion
+    weights, var = source.generator.draw(source.settings, np.random.default_rng(0), None)
+    params = source.generator._sample(source.settings, np.random.default_rng(0))
+    assert var == 3 and np.array_equal(weights, params_weights(params, linear_motion=True))
+    assert not np.array_equal(weights, params_weights(params, linear_motion=False))
+
+
+@pytest.mark.parametrize("script,opts,message", [
+    ("train_ssl.py", ["DATA.SOURCE", "fractal", "DATA.RENDER_VAR", "[99]"], "DATA.RENDER_VAR unknown ids [99]"),
+    ("train_ssl.py", ["DATA.SOURCE", "fractal", "DATA.INSTANCES", 100], "DATA.INSTANCES is set but this run does "
+                                                                        "not read it"),
+    ("train_sup.py", ["DATA.SOURCE", "perlin", "DATA.LINEAR_MOTION", True], "DATA.LINEAR_MOTION is set but this run "
+                                                                            "does not read it"),
+    ("train_sup.py", ["DATA.SOURCE", "perlin", "DATA.INSTANCES", -1], "DATA.INSTANCES -1 is out of range"),
+])
+def test_bad_recipe_knobs_exit_2_with_one_line(tmp_path, script, opts, message):
+    done = run_in_process(script, *opts, "TRAIN.OUTPUT", tmp_path / "out")
+    assert done.returncode == 2
+    errors = [line for line in done.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1 and message in errors[0], done.stderr[-1000:]
+    assert not (tmp_path / "out").exists()

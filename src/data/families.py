@@ -1,7 +1,9 @@
 """The rendered sources by family (``DATA.SOURCE``), and what each needs: its frame side and its classes."""
+from dataclasses import replace
 from pathlib import Path
 
 from ..synthetic.generator import Settings
+from ..synthetic.variations import variation_problem
 from .fractal_source import FractalSource, render_settings
 from .rendered_source import DeadLeavesSource, OctopusSource, PerlinSource, RenderedSource
 from .video_files import DatasetError
@@ -10,13 +12,22 @@ SOURCES: dict[str, type[RenderedSource]] = {"fractal": FractalSource, "perlin": 
                                             "octopus": OctopusSource, "dead_leaves": DeadLeavesSource}
 
 
-def settings_for(family: str, img_size: int, render_res: int = 0, splats: int = 0) -> Settings:
+def settings_for(family: str, img_size: int, render_res: int = 0, splats: int = 0, var: tuple[int, ...] = (-1,),
+                 linear_motion: bool = False) -> Settings:
     """How ``family`` renders for crops of ``img_size``: at ``render_res`` (0: the validation resize side,
-    img_size·256/224), fractals with ``splats`` splats per frame (0: the file generator's density there)."""
+    img_size·256/224), fractals with ``splats`` splats per frame (0: the file generator's density there), the
+    variations ``var`` for fresh samples and, with ``linear_motion``, linear timing for every map."""
     if family == "fractal":
-        return render_settings(img_size, render_res, splats)
+        return replace(render_settings(img_size, render_res, splats), var=tuple(sorted(var)),
+                       linear_motion=linear_motion)
     res = render_res or int(256 / 224 * img_size)
     return Settings(res=res + res % 2)
+
+
+def variations_problem(var: list[int]) -> str | None:
+    """What is wrong with DATA.RENDER_VAR (the fractal variations fresh samples may draw), or None."""
+    problem = variation_problem(var)
+    return f"DATA.RENDER_VAR {problem}" if problem else None
 
 
 def classes_for(family: str, folder: str | None, labelled: bool) -> tuple[list[dict] | None, dict[str, int], str]:

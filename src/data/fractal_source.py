@@ -19,8 +19,8 @@ class FractalSource(RenderedSource):
     family, generator = "fractal", FractalGenerator()
 
     def __init__(self, n: int, settings: Settings, classes: list[dict] | None = None, seed: int = 0,
-                 fixed: bool = False):
-        super().__init__(n, settings, classes, seed, fixed)
+                 fixed: bool = False, instances: int = 0):
+        super().__init__(n, settings, classes, seed, fixed, instances)
         compile_kernels()  # here, before the loader's workers start, not once in each of them
 
     @classmethod

@@ -23,6 +23,7 @@ from .sources import Pick
 from .video_files import DatasetError
 
 VAL_SEED_OFFSET = 7_919_000_003  # validation items draw from their own seeds, fixed across epochs
+INSTANCE_KEY = 1_000_003  # instance k of class c draws from SeedSequence(seed, (INSTANCE_KEY, c, k))
 
 
 def classes_digest(classes: list[dict]) -> str:
@@ -44,15 +45,17 @@ def family_of(params: dict) -> str | None:
 
 
 class RenderedSource:
-    """``n`` rendered videos of one family: labelled round robin over ``classes``, or fresh when None."""
+    """``n`` rendered videos of one family: labelled round robin over ``classes``, or fresh when None. With
+    ``instances`` N each class has a fixed pool of N samples, cycled (as a file set holds N videos per class)."""
 
     family = ""
     generator: Generator
     rgb = False  # the family draws RGB frames (octopus, dead leaves), not gray ones
 
     def __init__(self, n: int, settings: Settings, classes: list[dict] | None = None, seed: int = 0,
-                 fixed: bool = False):
+                 fixed: bool = False, instances: int = 0):
         self.n, self.settings, self.classes, self.seed, self.fixed = n, settings, classes, seed, fixed
+        self.instances = instances if classes else 0
         self.labels = [i % len(classes) if classes else i for i in range(n)]
 
     @classmethod
@@ -101,6 +104,9 @@ class RenderedSource:
     def frames(self, i: int, pick: Pick, rng: np.random.Generator) -> torch.Tensor:
         if self.fixed:
             rng = np.random.default_rng(VAL_SEED_OFFSET + self.seed * 1_000_003 + i)
+        elif self.instances:  # the same video every time; the clip's start and crop still come from the item
+            k = (i // len(self.classes)) % self.instances
+            rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(INSTANCE_KEY, self.labels[i], k)))
         params = self.params(i, rng)
         sample, _ = until_valid(lambda: self.generator.render(self.settings, rng, params, frames=pick))
         video = torch.from_numpy(sample.frames)  # [*indices.shape, S, S] gray or [..., S, S, 3] RGB

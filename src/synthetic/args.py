@@ -12,7 +12,7 @@ from .fractal_params import check_kind
 from .generator import MAX_ATTEMPTS, TRIAL, Settings, draws_something
 from .registry import get_generator
 from .perlin import SIZE as PERLIN_SIZE
-from .variations import IDS
+from .variations import variation_problem
 
 TYPES = ("fractal", "perlin", "octopus", "dead_leaves")
 MIN_RES = 16
@@ -131,13 +131,9 @@ def _check_fractal(args: argparse.Namespace) -> None:
         raise ValueError(f"--iter ({args.iter}) and --iter_b ({args.iter_b}) must exceed --iter_skip ({args.iter_skip})")
     if not 0 < args.thres_b < 1:
         raise ValueError(f"--thres_b must be in (0, 1), got {args.thres_b}")
-    if len(set(args.var)) != len(args.var):
-        raise ValueError(f"--var has duplicates: {args.var}")
-    if -1 in args.var and len(args.var) > 1:
-        raise ValueError("--var -1 (default mixture) must be given alone")
-    unknown = sorted(set(args.var) - set(IDS) - {-1})
-    if unknown:
-        raise ValueError(f"--var: unknown ids {unknown}; available: {list(IDS)}")
+    problem = variation_problem(args.var)
+    if problem:
+        raise ValueError(f"--var {problem}")
     args.var = sorted(args.var)
 
 

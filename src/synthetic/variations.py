@@ -262,6 +262,16 @@ VARIATIONS = {
     48: cross,
 }
 IDS = tuple(sorted(VARIATIONS))
+
+
+def variation_problem(ids: list[int]) -> str | None:
+    """What is wrong with a list of allowed variation ids (--var, DATA.RENDER_VAR), or None."""
+    if len(set(ids)) != len(ids):
+        return f"has duplicates: {ids}"
+    if -1 in ids and len(ids) > 1:
+        return "-1 (the default mixture) must be given alone"
+    unknown = sorted(set(ids) - set(IDS) - {-1})
+    return f"unknown ids {unknown}; available: {list(IDS)}" if unknown else None
 NAMES = {i: fn.__name__ for i, fn in VARIATIONS.items()}
 
 

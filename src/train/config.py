@@ -43,6 +43,7 @@ RANGES = {
     "DATA.VAL_MAX_SEGS": (1, None, True, None), "DATA.TORCH_N_WORKERS": (-1, None, True, None),
     "DATA.SAMPLES_PER_EPOCH": (1, None, True, None), "DATA.VAL_SAMPLES": (1, None, True, None),
     "DATA.RENDER_RES": (0, None, True, None), "DATA.RENDER_SPLATS": (0, None, True, None),
+    "DATA.INSTANCES": (0, None, True, None),
     "TRAIN.EPOCH_START": (0, None, True, None), "TRAIN.EPOCHS": (1, None, True, None),
     "TRAIN.EPOCHS_WARMUP": (0, None, True, None), "TRAIN.EPOCHS_SAVE": (1, None, True, None),
     "TRAIN.EPOCHS_EVAL": (1, None, True, None), "TRAIN.WEIGHT_DECAY": (0, None, True, None),
@@ -122,7 +123,12 @@ READ_WHEN_SOURCE = [
      "a rendered DATA.SOURCE (fractal, perlin, octopus, dead_leaves)"),
     (("DATA.CLASS_PARAMS",), lambda c, task: c.DATA.SOURCE in ("fractal", "octopus", "dead_leaves"),
      "a DATA.SOURCE with class files (fractal, octopus, dead_leaves; perlin has its own 256 classes)"),
-    (("DATA.RENDER_SPLATS",), lambda c, task: c.DATA.SOURCE == "fractal", "DATA.SOURCE fractal"),
+    (("DATA.RENDER_SPLATS", "DATA.LINEAR_MOTION"), lambda c, task: c.DATA.SOURCE == "fractal", "DATA.SOURCE fractal"),
+    (("DATA.RENDER_VAR",), lambda c, task: c.DATA.SOURCE == "fractal" and task == "contrastive"
+     and not c.DATA.CLASS_PARAMS, "train_ssl.py with DATA.SOURCE fractal and fresh samples (class files keep their "
+     "variation)"),
+    (("DATA.INSTANCES",), lambda c, task: c.DATA.SOURCE != "files" and (task == "supervised" or bool(c.DATA.CLASS_PARAMS)),
+     "a rendered DATA.SOURCE with classes (class files, or Perlin noise's frequencies in train_sup.py)"),
     (("DATA.VAL_SAMPLES",), lambda c, task: c.DATA.SOURCE != "files" and task == "supervised",
      "train_sup.py with a rendered DATA.SOURCE"),
 ]
@@ -170,6 +176,11 @@ def _coerce(key: str, default, value, source: str):
                 isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
             return tuple(float(v) for v in value)
         raise wrong(f"{len(default)} numbers, e.g. {list(default)}")
+    if isinstance(default, list):  # of integers (DATA.RENDER_VAR)
+        if isinstance(value, (list, tuple)) and value and all(
+                isinstance(v, int) and not isinstance(v, bool) for v in value):
+            return list(value)
+        raise wrong("a list of integers, e.g. [3, 5]")
     if isinstance(default, str):
         if isinstance(value, str):
             return value
@@ -253,6 +264,11 @@ def check(cfg: CfgNode, task: str) -> None:
                                           "training GPU; triton-cpu: that kernel in Triton's interpreter, on the "
                                           "CPU, to check the GPU path)"}.get(key, "")
             raise UserError(f"{key} {value!r} is not one of {', '.join(allowed)}{hint}")
+    if cfg.DATA.SOURCE == "fractal":
+        from ..data.families import variations_problem  # here: the generators load numba, which others need not
+        problem = variations_problem(list(cfg.DATA.RENDER_VAR))
+        if problem:
+            raise UserError(problem)
     if cfg.DATA.RENDER_DEVICE != "cpu" and cfg.DATA.SOURCE != "fractal":
         raise UserError(f"DATA.RENDER_DEVICE {cfg.DATA.RENDER_DEVICE} renders fractal clips; it needs "
                         "DATA.SOURCE fractal")

@@ -42,7 +42,8 @@ def contrastive_pairs(cfg: CfgNode) -> tuple[ContrastivePairs, str]:
     if cfg.DATA.SOURCE != "files":
         classes, _, where = classes_for(cfg.DATA.SOURCE, cfg.DATA.CLASS_PARAMS, labelled=False)
         settings = render_settings(cfg)
-        source = SOURCES[cfg.DATA.SOURCE](cfg.DATA.SAMPLES_PER_EPOCH, settings, classes, cfg.SEED)
+        source = SOURCES[cfg.DATA.SOURCE](cfg.DATA.SAMPLES_PER_EPOCH, settings, classes, cfg.SEED,
+                                          instances=cfg.DATA.INSTANCES)
         return ContrastivePairs(source, clip_spec(cfg), crop), f"{where}, rendered at {settings.res} px"
     folder = Path(cfg.DATA.ROOT) / cfg.DATA.DATASET
     return unlabelled_set(folder, cfg.DATA.EXTENSION, clip_spec(cfg), crop,

@@ -18,8 +18,10 @@ from .runtime import Runtime
 
 
 def render_settings(cfg: CfgNode):
-    """How DATA.SOURCE renders: at DATA.RENDER_RES, fractals with DATA.RENDER_SPLATS, for DATA.IMG_SIZE crops."""
-    return settings_for(cfg.DATA.SOURCE, cfg.DATA.IMG_SIZE, cfg.DATA.RENDER_RES, cfg.DATA.RENDER_SPLATS)
+    """How DATA.SOURCE renders for DATA.IMG_SIZE crops: at DATA.RENDER_RES; fractals with DATA.RENDER_SPLATS,
+    DATA.RENDER_VAR and DATA.LINEAR_MOTION."""
+    d = cfg.DATA
+    return settings_for(d.SOURCE, d.IMG_SIZE, d.RENDER_RES, d.RENDER_SPLATS, tuple(d.RENDER_VAR), d.LINEAR_MOTION)
 
 
 def device_batches(cfg: CfgNode, source: FractalSource, device: torch.device, rank: int = 0, world: int = 1,
@@ -44,7 +46,8 @@ def labelled_datasets(cfg: CfgNode) -> tuple[TrainClips, ValidationClips, dict[s
     if cfg.DATA.SOURCE != "files":
         classes, names, where = classes_for(cfg.DATA.SOURCE, cfg.DATA.CLASS_PARAMS, labelled=True)
         settings, source = render_settings(cfg), SOURCES[cfg.DATA.SOURCE]
-        train = TrainClips(source(cfg.DATA.SAMPLES_PER_EPOCH, settings, classes, cfg.SEED), spec, train_tf)
+        train = TrainClips(source(cfg.DATA.SAMPLES_PER_EPOCH, settings, classes, cfg.SEED,
+                                  instances=cfg.DATA.INSTANCES), spec, train_tf)
         val = ValidationClips(source(cfg.DATA.VAL_SAMPLES, settings, classes, cfg.SEED, fixed=True), spec, val_tf)
         return train, val, names, f"{where}, rendered at {settings.res} px"
     folder = Path(cfg.DATA.ROOT) / cfg.DATA.DATASET
