@@ -32,7 +32,7 @@ def _files(tmp_path):
     (tmp_path / "empty.pth").write_bytes(b"")
     (tmp_path / "garbage.pth").write_bytes(b"\x00garbage" * 100)
     with open(tmp_path / "pickled.pth", "wb") as f:
-        pickle.dump({"model": Payload()}, f)
+        pickle.dump({"model": Payload()}, f, protocol=2)  # 4 and 5 are refused before any global is read
     torch.save({"weights": {}}, tmp_path / "foreign.pth")
 
 

@@ -31,16 +31,19 @@ def test_a_clip_is_those_frames_of_the_generators_video(class_dirs, kind, labell
     classes, _, _ = classes_for(kind, str(class_dirs.get(kind, "")) or None, labelled)
     source = SOURCES[kind](6, SMALL, classes, seed=2)
     generator = get_generator(kind)
-    pick = lambda n: np.array([[0, 2, 4, 6], [n - 1, n - 3, 1, 1]])  # two views, a repeated frame
     for i in range(3):
-        clip = source.frames(i, pick, np.random.default_rng(i)).numpy()  # [3, 2, 4, H, W]
-        rng = np.random.default_rng(i)
-        video = generator.render(SMALL, rng, source.params(i, rng)).frames
+        rng, drawn = np.random.default_rng(i), []
+        pick = lambda n: drawn.append(np.stack([rng.integers(0, n - 4) + np.arange(4), rng.permutation(n)[:4]])) \
+            or drawn[0]  # two views, drawn from the item's stream as the clip samplers draw them
+        clip = source.frames(i, pick, rng).numpy()  # [3, 2, 4, H, W]
+        again = np.random.default_rng(i)
+        params = source.params(i, again)
+        video = generator.render(SMALL, again.spawn(1)[0], params).frames  # the whole video, from its own stream
         if kind in ("octopus", "dead_leaves"):
             video = np.moveaxis(video, -1, 0)  # [3, F, H, W]
         else:
             video = np.broadcast_to(video, (3, *video.shape))  # gray
-        assert np.array_equal(clip, video[:, pick(video.shape[1])]), (kind, i)
+        assert np.array_equal(clip, video[:, drawn[0]]), (kind, i)
     if labelled:
         assert source.labels == [i % len(classes) for i in range(6)]  # round robin: balanced epochs
 
@@ -142,3 +145,26 @@ def test_bad_recipe_knobs_exit_2_with_one_line(tmp_path, script, opts, message):
     errors = [line for line in done.stderr.splitlines() if "error:" in line]
     assert len(errors) == 1 and message in errors[0], done.stderr[-1000:]
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("kind,params,message", [
+    ("dead_leaves", {"coords": np.zeros((0, 5, 2))}, "coords must be finite numbers [frames >= 2, polygons >= 1, 2]"),
+    ("dead_leaves", {"coords": np.zeros((19, 0, 2))}, "coords must be finite numbers"),
+    ("octopus", {"n_limbs": np.array([3, 4]), "profile_values": np.zeros((12, 5)), "profile_knots": np.full(12, 3),
+                 "interp": np.zeros((19, 3))}, "octopus parameters must be numbers (n_limbs one integer)"),
+    ("octopus", {"n_limbs": np.array("three"), "profile_values": np.zeros((12, 5)), "profile_knots": np.full(12, 3),
+                 "interp": np.zeros((19, 3))}, "octopus parameters must be numbers"),
+])
+def test_a_class_file_that_cannot_draw_is_refused_when_the_classes_load(tmp_path, kind, params, message):
+    from src.synthetic.class_files import save_class
+    save_class(tmp_path / "0.npz", params)
+    with pytest.raises(Exception) as e:  # DatasetError: one line, before any clip
+        classes_for(kind, str(tmp_path), labelled=True)
+    assert type(e.value).__name__ == "DatasetError" and message in str(e.value)
+
+
+def test_frames_outside_the_video_are_an_error_not_extrapolated():
+    source = SOURCES["perlin"](2, SMALL, *classes_for("perlin", None, True)[:1])
+    for bad in (lambda n: np.array([n]), lambda n: np.array([-1]), lambda n: np.array([1.5])):
+        with pytest.raises(ValueError, match="frame indices must be integers in"):
+            source.frames(0, bad, np.random.default_rng(0))

@@ -21,11 +21,12 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 IMPORTED_WITH = ("NUMBA_", "TRITON_", "OMP_", "GOMP_", "KMP_", "MKL_", "OPENBLAS_", "TORCH", "PYTORCH_", "CUDA_",
-                 "LD_", "PYTHON")  # variables read when a library loads: a run that changes one starts afresh
+                 "LD_", "PYTHON", "TQDM_")  # variables read when a library loads: a run that changes one starts afresh
 PRELOAD = ("numpy", "torch", "torchvision", "cv2", "scipy.stats", "numba", "yacs.config", "tqdm", "matplotlib.figure",
            "torch.utils.tensorboard", "src.train.engine", "src.train.evaluation", "src.train.probe_job",
            "src.synthetic.runner", "src.prepare_data.runner", "src.compare.runner")
@@ -60,8 +61,10 @@ def _run_script(request: dict, fds: list[int]) -> None:
         os.dup2(fd, target)
         os.close(fd)
     os.chdir(request["cwd"])
+    os.umask(request["umask"])  # the caller's, not the server's
     os.environ.clear()
     os.environ.update(request["env"])
+    time.tzset()  # TZ as the caller's environment sets it
     argv = request["argv"]
     base = [p for p in sys.path[1:] if p not in (str(ROOT), str(Path(__file__).parent))]
     extra = [p for p in request["env"].get("PYTHONPATH", "").split(os.pathsep) if p]
@@ -92,20 +95,28 @@ def _exit_status(request: dict, fds: list[int]) -> int:
             return e.code or 0
         print(e.code, file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # as the interpreter ends on an uncaught Ctrl-C: the traceback, then the signal
+        sys.excepthook(*sys.exc_info())
+        return -signal.SIGINT
     except BaseException:
         sys.excepthook(*sys.exc_info())
         return 1
 
 
 def _exit(status: int) -> None:
-    """End as the interpreter ends (threads joined, atexit handlers, streams flushed) but without tearing down
-    its four thousand modules one by one, which takes two seconds and changes nothing the tests can see."""
+    """End as the interpreter ends (threads joined, atexit handlers, streams flushed; a negative status: killed by
+    that signal) but without tearing down its four thousand modules one by one, which takes two seconds. What that
+    teardown would still do is not done: a file a script leaves open unflushed keeps its buffer (the tools close
+    their files; a real interpreter runs the tests of start-up and exit)."""
     import atexit
     import threading
     threading._shutdown()  # joins the non-daemon threads, as the interpreter does first at exit
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
+    if status < 0:
+        signal.signal(-status, signal.SIG_DFL)
+        os.kill(os.getpid(), -status)
     os._exit(status)
 
 
@@ -178,7 +189,10 @@ def _ask(socket_path: str, argv: list[str], cwd, env: dict, fds: tuple[int, int,
         conn.connect(socket_path)
         conn.settimeout(timeout)
         shim = str(Path(socket_path).parent / "bin" / "python")
-        data = json.dumps({"argv": list(map(str, argv)), "cwd": str(cwd), "env": env, "shim": shim}).encode()
+        umask = os.umask(0)
+        os.umask(umask)
+        data = json.dumps({"argv": list(map(str, argv)), "cwd": str(cwd), "env": env, "shim": shim,
+                           "umask": umask}).encode()
         socket.send_fds(conn, [len(data).to_bytes(8, "big")], list(fds))
         conn.sendall(data)
         status = b""

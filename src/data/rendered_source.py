@@ -2,7 +2,8 @@
 
 A ``RenderedSource`` holds ``n`` videos of one family and renders, with the generator ``generate_synthetic.py``
 uses, only the frames a clip takes (``Generator.render(..., frames=pick)`` gives exactly those frames of the
-whole video). Labelled items go round robin over the classes (balanced epochs) and are drawn as
+whole video). The video draws from a stream of its own, spawned from the item's, so where the clip sampler puts
+the clip changes nothing else of the video. Labelled items go round robin over the classes (balanced epochs) and are drawn as
 ``generate_synthetic.py --dir_in`` draws them; unlabelled ones are fresh samples. An item's randomness comes from
 its seed (``EpochSampler``), so the same seed gives the same clip whatever the workers; with ``fixed``
 (validation) item ``i`` is always the same draw.
@@ -108,7 +109,8 @@ class RenderedSource:
             k = (i // len(self.classes)) % self.instances
             rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(INSTANCE_KEY, self.labels[i], k)))
         params = self.params(i, rng)
-        sample, _ = until_valid(lambda: self.generator.render(self.settings, rng, params, frames=pick))
+        video_rng = rng.spawn(1)[0]  # the video's own stream: what the clip sampler draws from ``rng`` leaves it be
+        sample, _ = until_valid(lambda: self.generator.render(self.settings, video_rng, params, frames=pick))
         video = torch.from_numpy(sample.frames)  # [*indices.shape, S, S] gray or [..., S, S, 3] RGB
         if self.rgb:
             return video.movedim(-1, 0).contiguous()

@@ -83,8 +83,9 @@ class DeadLeavesGenerator(Generator):
     def class_params(self, ref):
         params = super().class_params(ref)
         coords = params["coords"]
-        if coords.ndim != 3 or coords.shape[2] != 2 or not np.isfinite(coords).all():
-            raise ClassFileError(f"class file {ref}: coords must be finite [frames, polygons, 2], "
+        if coords.ndim != 3 or coords.shape[0] < 2 or coords.shape[1] < 1 or coords.shape[2] != 2 \
+                or coords.dtype.kind not in "iuf" or not np.isfinite(coords).all():
+            raise ClassFileError(f"class file {ref}: coords must be finite numbers [frames >= 2, polygons >= 1, 2], "
                                  f"got shape {coords.shape}; regenerate it with --gen_param")
         return params
 

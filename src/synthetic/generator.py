@@ -67,6 +67,8 @@ def frames_needed(frames: Pick | None, n_frames: int) -> tuple[np.ndarray, np.nd
     if frames is None:
         return np.arange(n_frames), None
     picked = np.asarray(frames(n_frames))
+    if picked.dtype.kind not in "iu" or picked.size and (picked.min() < 0 or picked.max() >= n_frames):
+        raise ValueError(f"frame indices must be integers in [0, {n_frames}), got {picked.ravel()[:8].tolist()}")
     needed, inverse = np.unique(picked, return_inverse=True)
     return needed, inverse.reshape(picked.shape)
 

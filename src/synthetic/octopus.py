@@ -33,8 +33,12 @@ def sample_params(rng: np.random.Generator) -> dict:
 
 def check_params(params: dict, source) -> None:
     """Raise ClassFileError unless the arrays fit together (a hand-edited or foreign file)."""
-    n_limbs = int(params["n_limbs"])
     values, knots, interp = params["profile_values"], params["profile_knots"], params["interp"]
+    numeric = all(np.asarray(a).dtype.kind in "iuf" for a in (params["n_limbs"], values, knots, interp))
+    if not numeric or np.ndim(params["n_limbs"]) != 0:
+        raise ClassFileError(f"class file {source}: octopus parameters must be numbers (n_limbs one integer); "
+                             "regenerate it with --gen_param")
+    n_limbs = int(params["n_limbs"])
     ok = (n_limbs >= 1 and values.shape == (4 * n_limbs, MAX_KNOTS) and knots.shape == (4 * n_limbs,)
           and ((knots >= 3) & (knots <= MAX_KNOTS)).all() and interp.ndim == 2 and interp.shape[1] == n_limbs
           and interp.shape[0] >= 2 and np.isfinite(interp).all()

@@ -109,17 +109,32 @@ def load(path: str | Path, what: str = "MODEL.RESUME") -> dict:
         pickled = head == b"PK" or head[:1] == b"\x80"  # torch's zip format, or a bare pickle stream
         reason = "it holds objects other than tensors, which are never unpickled" if pickled \
             else "it is not a PyTorch file, or it is truncated"
+        if "Unsupported operand 149" in str(e):  # FRAME: pickle protocol 4 or 5, which torch's reader refuses
+            reason = ("it was pickled with protocol 4 or 5, which PyTorch's weights-only reader does not read; "
+                      "save it again with torch.save's default protocol")
         raise CheckpointError(f"{what} {path} cannot be read as a checkpoint: {reason} ({type(e).__name__}); give "
                               "a checkpoint written by train_sup.py or train_ssl.py") from None
     if not isinstance(state, dict) or not isinstance(state.get("model"), dict):
         raise CheckpointError(f"{what} {path} is not a checkpoint of this project (no 'model' weights); give one "
                               "written by train_sup.py or train_ssl.py")
+    problem = original_checkpoint.weights_problem(state["model"])
+    if problem:
+        raise CheckpointError(f"{what} {path} does not hold plain weights: {problem}; give a checkpoint written by "
+                              "train_sup.py or train_ssl.py")
     state["model"] = strip_wrappers(state["model"])
     if original_checkpoint.is_original(state):
         try:
             return original_checkpoint.convert(state, f"{what} {path}")
         except ValueError as e:
             raise CheckpointError(str(e)) from None
+    state.pop("origin", None)  # only the conversion above says a file is the original project's
+    try:
+        meta_of(state)
+        int(state["epoch"])
+    except Exception as e:  # a damaged or hand-made file: what describes the weights does not read
+        raise CheckpointError(f"{what} {path} is not a checkpoint of this project: its configuration or description "
+                              f"does not read ({type(e).__name__}); give one written by train_sup.py or "
+                              "train_ssl.py") from None
     return state
 
 

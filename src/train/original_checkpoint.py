@@ -39,10 +39,26 @@ def is_original(state) -> bool:
         and isinstance(state.get("model"), Mapping)
 
 
-def _plain(node):
-    if isinstance(node, Mapping):
-        return {str(k): _plain(v) for k, v in node.items()}
-    return list(node) if isinstance(node, tuple) else node
+def _setting(config: Mapping, section: str, key: str, kind: type, default=None):
+    """``config[section][key]`` if it is a ``kind`` (bool is not an int), else ``default``: only these few scalars
+    are read, never the whole pickled tree (which may share and nest nodes without end)."""
+    node = config.get(section) if isinstance(config, Mapping) else None
+    value = node.get(key) if isinstance(node, Mapping) else None
+    if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+        return value
+    return default
+
+
+def weights_problem(weights: Mapping) -> str | None:
+    """Why ``weights`` are not plain weights of a model (names and real CPU tensors), or None."""
+    for key, value in weights.items():
+        if not isinstance(key, str):
+            return f"a weight named {key!r}, not by a string"
+        if not isinstance(value, torch.Tensor) or value.is_meta or value.is_sparse:
+            return f"{key} is not a dense tensor"
+        if value.untyped_storage().nbytes() < value.numel() * value.element_size():
+            return f"{key} claims more elements than its storage holds"
+    return None
 
 
 def _head(weights: dict, arch: str) -> tuple[bool, int]:
@@ -50,11 +66,13 @@ def _head(weights: dict, arch: str) -> tuple[bool, int]:
     name = HEADS.get(arch, "new_fc")
     linear = [k for k in weights if k.endswith(f"{name}.weight")]
     mlp = [k for k in weights if k.endswith(f"{name}.2.weight")]
-    if linear:
-        return False, int(weights[linear[-1]].shape[0])
-    if mlp:
-        return True, int(weights[mlp[-1]].shape[0])
-    raise ValueError(f"no classifier ({name}.weight) among its weights")
+    found = [(False, k) for k in linear] or [(True, k) for k in mlp]
+    if not found:
+        raise ValueError(f"no classifier ({name}.weight) among its weights")
+    is_mlp, key = found[-1]
+    if weights[key].dim() != 2:
+        raise ValueError(f"its classifier {key} is not a matrix (shape {tuple(weights[key].shape)})")
+    return is_mlp, int(weights[key].shape[0])
 
 
 def _scheme(weights: dict) -> str | None:
@@ -69,13 +87,16 @@ def _scheme(weights: dict) -> str | None:
 
 
 def convert(state: dict, what: str) -> dict:
-    """The original's checkpoint as one of ours: the (online) encoder's weights in this project's layout, the
-    configuration as YAML, and what they are. ``state['model']`` has no DDP/compile prefixes. ValueError (one line,
-    naming ``what``) if the weights are not a model the original could write."""
-    config = _plain(state["config"])
-    model_cfg = {**DEFAULTS, **config.get("MODEL", {})}
-    arch = str(model_cfg["ARCH"]).lower()
-    base = {"tsm": model_cfg["TSM_BASE"], "x3d": model_cfg["X3D_SIZE"]}.get(arch, "")
+    """The original's checkpoint as one of ours: the (online) encoder's weights in this project's layout, the few
+    settings that describe them (as YAML), and what they are. ``state['model']`` has no DDP/compile prefixes.
+    ValueError (one line, naming ``what``) if the file is not a model the original could write."""
+    config = state["config"]
+    problem = weights_problem(state["model"])
+    if problem:
+        raise ValueError(f"{what} is a checkpoint of the original project but {problem}")
+    arch = _setting(config, "MODEL", "ARCH", str, DEFAULTS["ARCH"]).lower()
+    base = {"tsm": _setting(config, "MODEL", "TSM_BASE", str, DEFAULTS["TSM_BASE"]),
+            "x3d": _setting(config, "MODEL", "X3D_SIZE", str, DEFAULTS["X3D_SIZE"])}.get(arch, "")
     weights = dict(state["model"])
     scheme = _scheme(weights)
     if scheme:
@@ -89,14 +110,15 @@ def convert(state: dict, what: str) -> dict:
         with torch.device("meta"):  # only the names are needed
             own = build_model("tsm", n_out, 1, base=base, mlp_head=mlp).state_dict()
         weights = from_authors_layout(weights, list(own))
-    data = config.get("DATA", {})
-    config.setdefault("TRAIN", {})["MODE"] = "contrastive" if scheme else "supervised"
-    if scheme:
-        config["TRAIN"]["SSL_SCHEME"] = scheme
-    return {"model": weights, "epoch": int(state.get("epoch", -1)), "config": CfgNode(config).dump(),
-            "task": "contrastive" if scheme else "supervised", "arch": arch, "base": base, "n_classes": n_out,
-            "classes": [], "origin": "original", "mlp_head": mlp,
-            "clip_length": data.get("CLIP_LENGTH"), "img_size": data.get("IMG_SIZE")}
+    epoch = state.get("epoch")
+    stored = {"MODEL": {"ARCH": arch, **({"TSM_BASE": base} if arch == "tsm" else {}),
+                        **({"X3D_SIZE": base} if arch == "x3d" else {})},
+              "TRAIN": {"MODE": "contrastive" if scheme else "supervised", **({"SSL_SCHEME": scheme} if scheme else {})}}
+    return {"model": weights, "epoch": epoch if isinstance(epoch, int) and not isinstance(epoch, bool) else -1,
+            "config": CfgNode(stored).dump(), "task": "contrastive" if scheme else "supervised", "arch": arch,
+            "base": base, "n_classes": n_out, "classes": [], "origin": "original", "mlp_head": mlp,
+            "clip_length": _setting(config, "DATA", "CLIP_LENGTH", int),
+            "img_size": _setting(config, "DATA", "IMG_SIZE", int)}
 
 
 def summary(state: dict) -> str:
