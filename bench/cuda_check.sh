@@ -15,7 +15,7 @@
 #   python3 -m pip download --only-binary=:all: --python-version 3.12 --platform manylinux2014_x86_64 \
 #       --platform any -d .wheels yacs gdown ffmpeg-python imageio-ffmpeg
 #
-# Without a GPU, RENDER=triton-cpu BASE=resnet18 SIZE=16 BATCH=4 SAMPLES=16 STEPS=1 QUICK=1 runs the same steps
+# Without a GPU, RENDER=triton-cpu BASE=resnet18 SIZE=16 BATCH=2 SAMPLES=16 STEPS=1 QUICK=1 runs the same steps
 # on the CPU (a dry run of this script; the kernel through Triton's interpreter).
 set -uo pipefail
 cd "$(dirname "$0")/.."

@@ -50,9 +50,9 @@ def test_a_clip_is_those_frames_of_the_generators_video(class_dirs, kind, labell
 
 @pytest.mark.parametrize("kind", FAMILIES)
 def test_rendered_clips_have_the_statistics_of_the_generators_files(tmp_path, kind):
-    """40 videos a side at 48 px (the README's table: 200 at the default sizes); rendered clips go through the
+    """30 videos a side at 40 px (the README's table: 200 at the default sizes); rendered clips go through the
     generator's writer too, so the codec's artefacts are on both sides."""
-    n, res = 40, 48
+    n, res = 30, 40
     generate("--samples", n, "--res", res, "--dir_out", tmp_path / "files", "--workers", 2, kind=kind)
     files = figures(file_videos(tmp_path / "files", n), kind)
     rendered = figures(through_the_writer(rendered_videos(kind, n, res), tmp_path / "rendered"), kind)

@@ -82,7 +82,8 @@ class Metrics:
             ax.plot([p[0] for p in points], [p[1] for p in points], marker="o")
             ax.set_title(key)
             ax.set_xlabel("epoch")
-        fig.tight_layout()
+        fig.subplots_adjust(left=0.8 / fig.get_figwidth(), right=1 - 0.2 / fig.get_figwidth(), bottom=0.17, top=0.88,
+                            wspace=0.3)  # fixed margins: a tight layout measures every label first (a second)
         path = self.output / "curves.png"
         with atomic_path(path) as tmp:
             fig.savefig(tmp, format="png")
