@@ -15,8 +15,8 @@
 #   python3 -m pip download --only-binary=:all: --python-version 3.12 --platform manylinux2014_x86_64 \
 #       --platform any -d .wheels yacs gdown ffmpeg-python imageio-ffmpeg
 #
-# Without a GPU, RENDER=triton-cpu BASE=resnet18 SIZE=16 BATCH=2 SAMPLES=16 STEPS=1 QUICK=1 runs the same steps
-# on the CPU (a dry run of this script; the kernel through Triton's interpreter).
+# Without a GPU, RENDER=triton-cpu BASE=resnet18 SIZE=16 BATCH=2 SAMPLES=16 STEPS=1 CLASSES=2 QUICK=1 runs the
+# same steps on the CPU (a dry run of this script; the kernel through Triton's interpreter).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-/tmp/cuda_check}
@@ -28,6 +28,7 @@ BATCH=${BATCH:-64}
 SAMPLES=${SAMPLES:-512}
 STEPS=${STEPS:-30}
 QUICK=${QUICK:-0}
+CLASSES=${CLASSES:-50}  # fractal classes the render step samples first
 STEP_S=${STEP_S:-300}
 WORKERS=$(nproc)
 mkdir -p "$OUT"
@@ -72,7 +73,7 @@ figure() {  # the first "N clips/s" of a step's log
 
 # QUICK pass: the headline figures
 step render "$PY" -m bench.bench_online --device "$RENDER" --batch "$BATCH" --batches "$STEPS" --size "$SIZE" \
-  --workers "$WORKERS"
+  --workers "$WORKERS" --classes "$CLASSES"
 step train "$PY" -m bench.bench_train --base "$BASE" --batch "$BATCH" --size "$SIZE" --steps "$STEPS" --threads budget
 if command -v nvidia-smi > /dev/null; then
   nvidia-smi --query-gpu=utilization.gpu --format=csv,noheader,nounits -lms 500 > "$OUT/gpu_busy.csv" &

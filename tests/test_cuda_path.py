@@ -142,7 +142,7 @@ def test_render_settings_that_cannot_work_exit_2_before_writing(tmp_path, opts, 
 def test_the_gpu_check_script_dry_runs_on_the_cpu(tmp_path):
     """bench/cuda_check.sh's QUICK pass with the kernel in Triton's interpreter: every step runs and the table
     has its headline rows (the GPU figures themselves need a GPU)."""
-    env = {**os.environ, "RENDER": "triton-cpu", "BASE": "resnet18", "SIZE": "16", "BATCH": "2", "SAMPLES": "16",
+    env = {**os.environ, "RENDER": "triton-cpu", "BASE": "resnet18", "SIZE": "16", "BATCH": "2", "SAMPLES": "16", "CLASSES": "2",
            "STEPS": "1", "QUICK": "1", "PYTHON": str(zygote.shim_folder() / "python")}
     done = subprocess.run(["bash", str(ROOT / "bench" / "cuda_check.sh"), str(tmp_path)], cwd=ROOT, env=env,
                           capture_output=True, text=True)

@@ -138,9 +138,10 @@ def _stand_ins(folder: Path) -> None:
     from src.models.tsm import TSM
     from src.models.x3d import X3D
     from torchvision.models.video import r2plus1d_18
-    for name in ("hmdb51", "ucf101"):
-        make_dataset(folder / "data", name=name, fmt="xvid")
-    for name in ("sup-fractal", "uns-fractal-diversity", "uns-octopus"):
+    for name in ("hmdb51", "ucf101"):  # 4 training and 2 validation videos per class: 3 steps of the tiny batch
+        make_dataset(folder / "data", n_train=4, n_val=2, name=name, fmt="xvid")
+    make_dataset(folder / "data", n_train=4, n_val=2, name="sup-fractal")
+    for name in ("uns-fractal-diversity", "uns-octopus"):
         make_dataset(folder / "data", name=name)
     tsm = TSM(400, 4, "resnet18").state_dict()
     torch.save({"state_dict": {"module." + k: v for k, v in tsm.items()}},
@@ -186,7 +187,7 @@ def test_every_readme_command_runs_at_a_tiny_size(tmp_path):
     assert "initialised from supervised checkpoint" in (out / "hmdb51-ft" / "log_rank0.txt").read_text()
     with open(out / "hmdb51-val" / "pred_test.csv", newline="") as f:
         table = list(csv.reader(f))
-    assert table[0] == ["path", "label", "pred1", "pred2", "pred3"] and len(table) == 1 + 9
+    assert table[0] == ["path", "label", "pred1", "pred2", "pred3"] and len(table) == 1 + 6
     assert table[1][:2] == ["val/c0/0.avi", "c0"] and all(len(r) == 5 for r in table)
     # self-supervised pre-training → fine-tuning: the MoCo queue pointer is checkpointed, the projector replaced
     assert int(torch.load(out / "moco" / "ckpt_epoch_0.pth", weights_only=True)["model"]["queue_ptr"]) == 8

@@ -9,6 +9,9 @@ for real in a process of its own; only the imports are shared. The tools a run s
 reads when it is imported (``NUMBA_*``, ``TRITON_*``, OpenMP, PyTorch and Python variables) gets a fresh
 interpreter instead, as do the tests of start-up itself (threads, killing, imports), which call ``subprocess``.
 
+What is shared stays this checkout's: a run imports ``src`` (and every preloaded library) as loaded here, even
+from another folder or checkout. The caller's umask and ``TZ`` are taken over.
+
 ``python tests/zygote.py SOCKET`` is the server; ``run`` and the ``python`` shim of ``shim_folder`` are clients.
 """
 import atexit
