@@ -165,6 +165,17 @@ def test_each_ssl_scheme_gives_its_online_encoder_to_fine_tuning(tmp_path, schem
     assert parse_init(f"{scheme}={path}", cfg).key == "TRAIN.INIT_SSL"
 
 
+def test_an_x3d_ssl_checkpoint_gives_its_online_encoder(tmp_path):
+    encoder = X3D(16, "XS", mlp_head=True)
+    path = write_original(tmp_path / "byol-x3d.pth", original_ssl_weights("byol", encoder.state_dict()),
+                          original_config(mode="contrastive", arch="x3d", x3d_size="XS", scheme="byol"))
+    model, note = supervised_model(fine_tuning_cfg(MODEL__ARCH="x3d", MODEL__X3D_SIZE="XS",
+                                                   TRAIN__INIT_SSL=str(path)), 3)
+    assert "the original project's byol X3D-XS checkpoint (16 outputs" in note
+    own = model.state_dict()
+    assert all(torch.equal(own[k], v) for k, v in encoder.state_dict().items() if ".proj." not in k)
+
+
 def test_an_original_checkpoint_given_as_the_wrong_init_or_model_is_one_line(tmp_path):
     path = write_original(tmp_path / "sup.pth", TSM(3, 4, "resnet18").state_dict(), original_config(base="resnet18"))
     with pytest.raises(CheckpointError, match="was written by train_sup.py; use TRAIN.INIT_SUP"):
