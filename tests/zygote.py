@@ -140,7 +140,8 @@ def serve(path: str) -> None:
     """Import PRELOAD, then fork one child per request (the child forks the script's process and reports its
     exit status). Runs until killed."""
     import importlib
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the training scripts set it before importing torch
+    for key, value in SERVER_DEFAULTS.items():  # as the training scripts set it before importing torch
+        os.environ.setdefault(key, value)
     sys.path[:0] = [str(ROOT)]
     for name in PRELOAD:
         importlib.import_module(name)
@@ -174,8 +175,13 @@ def serve(path: str) -> None:
             os.close(fd)
 
 
+# what the server imports with where the caller sets nothing (the tools set it themselves before torch loads)
+SERVER_DEFAULTS = {"OMP_WAIT_POLICY": "PASSIVE"}
+
+
 def _same_imports(env: dict, server_env: dict) -> bool:
     keys = (set(env) | set(server_env)) - {"PYTHONPATH"}  # sys.path is set from it for each run
+    env, server_env = {**SERVER_DEFAULTS, **env}, {**SERVER_DEFAULTS, **server_env}
     return not any(env.get(k) != server_env.get(k) for k in keys if k.startswith(IMPORTED_WITH))
 
 
