@@ -6,7 +6,7 @@ import pytest
 
 from bench.bench_statistics import figures, file_videos, rendered_videos, through_the_writer
 from generate_helpers import generate
-from src.data.families import SOURCES, classes_for, settings_for
+from src.data.families import SOURCES, classes_for
 from src.synthetic.generator import Settings
 from src.synthetic.registry import get_generator
 from train_helpers import run_in_process

@@ -11,7 +11,6 @@ from ..data.device_render import RenderedBatches, rendered_batches
 from ..data.families import SOURCES, classes_for, settings_for
 from ..data.fractal_source import FractalSource
 from ..data.loaders import Batches, make_loader
-from ..data.video_files import DatasetError
 from ..transform.crops import TrainCrop, ValResizeCrop
 from ..utils.threads import loader_workers
 from .runtime import Runtime
