@@ -5,7 +5,7 @@ from pathlib import Path
 from ..synthetic.generator import Settings
 from ..synthetic.variations import variation_problem
 from .fractal_source import FractalSource, render_settings
-from .rendered_source import DeadLeavesSource, OctopusSource, PerlinSource, RenderedSource
+from .rendered_source import DeadLeavesSource, OctopusSource, PerlinSource, RenderedSource, render_side
 from .video_files import DatasetError
 
 SOURCES: dict[str, type[RenderedSource]] = {"fractal": FractalSource, "perlin": PerlinSource,
@@ -20,8 +20,7 @@ def settings_for(family: str, img_size: int, render_res: int = 0, splats: int = 
     if family == "fractal":
         return replace(render_settings(img_size, render_res, splats), var=tuple(sorted(var)),
                        linear_motion=linear_motion)
-    res = render_res or int(256 / 224 * img_size)
-    return Settings(res=res + res % 2)
+    return Settings(res=render_side(img_size, render_res))
 
 
 def variations_problem(var: list[int]) -> str | None:

@@ -9,7 +9,7 @@ from ..synthetic.class_files import ClassFileError
 from ..synthetic.fractal import FractalGenerator
 from ..synthetic.fractal_params import check_kind
 from ..synthetic.generator import MAX_ATTEMPTS, TRIAL, Settings, draws_something
-from .rendered_source import RenderedSource
+from .rendered_source import RenderedSource, render_side
 
 
 class FractalSource(RenderedSource):
@@ -37,8 +37,7 @@ class FractalSource(RenderedSource):
 def render_settings(img_size: int, render_res: int = 0, splats: int = 0) -> Settings:
     """The generator's defaults at ``render_res`` (0: the validation resize side, img_size·256/224), with
     ``splats`` splats per frame (0: the file generator's density at that side)."""
-    res = render_res or int(256 / 224 * img_size)
-    res += res % 2
+    res = render_side(img_size, render_res)
     base = Settings(res=res)
     splats = splats or default_splats(res)
     return Settings(res=res, iters=base.iter_skip + math.ceil(splats / base.bs_point))

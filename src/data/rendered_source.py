@@ -27,6 +27,13 @@ VAL_SEED_OFFSET = 7_919_000_003  # validation items draw from their own seeds, f
 INSTANCE_KEY = 1_000_003  # instance k of class c draws from SeedSequence(seed, (INSTANCE_KEY, c, k))
 
 
+def render_side(img_size: int, render_res: int = 0) -> int:
+    """The rendered frame side for crops of ``img_size``: ``render_res``, or 0 for the validation resize side
+    (img_size·256/224), made even."""
+    res = render_res or int(256 / 224 * img_size)
+    return res + res % 2
+
+
 def classes_digest(classes: list[dict]) -> str:
     """A digest of the class parameters in label order: other class files under the same names differ."""
     h = hashlib.sha256()

@@ -6,14 +6,13 @@ family: ``families.py``) draw them.
 views, validation segments) and returns uint8 frames [3, *indices.shape, H, W]; ``rng`` is the item's stream.
 """
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 import torch
 
+from ..synthetic.generator import Pick
 from .decode import DecodeError, read_frames
-
-Pick = Callable[[int], np.ndarray]
 
 
 class SourceError(Exception):

@@ -262,6 +262,7 @@ VARIATIONS = {
     48: cross,
 }
 IDS = tuple(sorted(VARIATIONS))
+NAMES = {i: fn.__name__ for i, fn in VARIATIONS.items()}
 
 
 def variation_problem(ids: list[int]) -> str | None:
@@ -272,7 +273,6 @@ def variation_problem(ids: list[int]) -> str | None:
         return "-1 (the default mixture) must be given alone"
     unknown = sorted(set(ids) - set(IDS) - {-1})
     return f"unknown ids {unknown}; available: {list(IDS)}" if unknown else None
-NAMES = {i: fn.__name__ for i, fn in VARIATIONS.items()}
 
 
 @kernel

@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 
 import torch
@@ -14,8 +15,8 @@ from torch.nn.parallel import DistributedDataParallel
 from yacs.config import CfgNode
 
 from ..utils import owned_files
-from . import original_checkpoint
 from ..utils.atomic import atomic_link, atomic_path, remove_stale_temps
+from . import original_checkpoint
 
 PATTERN = "ckpt_epoch_*.pth"
 EPOCH_NAME = re.compile(r"ckpt_epoch_(\d+)\.pth")  # exactly the names save() writes
@@ -117,7 +118,7 @@ def load(path: str | Path, what: str = "MODEL.RESUME") -> dict:
     if not isinstance(state, dict) or not isinstance(state.get("model"), dict):
         raise CheckpointError(f"{what} {path} is not a checkpoint of this project (no 'model' weights); give one "
                               "written by train_sup.py or train_ssl.py")
-    problem = original_checkpoint.weights_problem(state["model"])
+    problem = weights_problem(state["model"])
     if problem:
         raise CheckpointError(f"{what} {path} does not hold plain weights: {problem}; give a checkpoint written by "
                               "train_sup.py or train_ssl.py")
@@ -136,6 +137,19 @@ def load(path: str | Path, what: str = "MODEL.RESUME") -> dict:
                               f"does not read ({type(e).__name__}); give one written by train_sup.py or "
                               "train_ssl.py") from None
     return state
+
+
+def weights_problem(weights: Mapping) -> str | None:
+    """Why ``weights`` are not plain weights of a model (dense tensors named by strings, whose storage holds
+    them), or None."""
+    for key, value in weights.items():
+        if not isinstance(key, str):
+            return f"a weight named {key!r}, not by a string"
+        if not isinstance(value, torch.Tensor) or value.is_meta or value.is_sparse:
+            return f"{key} is not a dense tensor"
+        if value.untyped_storage().nbytes() < value.numel() * value.element_size():
+            return f"{key} claims more elements than its storage holds"
+    return None
 
 
 def strip_wrappers(weights: dict) -> dict:

@@ -49,18 +49,6 @@ def _setting(config: Mapping, section: str, key: str, kind: type, default=None):
     return default
 
 
-def weights_problem(weights: Mapping) -> str | None:
-    """Why ``weights`` are not plain weights of a model (names and real CPU tensors), or None."""
-    for key, value in weights.items():
-        if not isinstance(key, str):
-            return f"a weight named {key!r}, not by a string"
-        if not isinstance(value, torch.Tensor) or value.is_meta or value.is_sparse:
-            return f"{key} is not a dense tensor"
-        if value.untyped_storage().nbytes() < value.numel() * value.element_size():
-            return f"{key} claims more elements than its storage holds"
-    return None
-
-
 def _head(weights: dict, arch: str) -> tuple[bool, int]:
     """(MLP head?, output size) of the classifier among ``weights``."""
     name = HEADS.get(arch, "new_fc")
@@ -88,12 +76,10 @@ def _scheme(weights: dict) -> str | None:
 
 def convert(state: dict, what: str) -> dict:
     """The original's checkpoint as one of ours: the (online) encoder's weights in this project's layout, the few
-    settings that describe them (as YAML), and what they are. ``state['model']`` has no DDP/compile prefixes.
+    settings that describe them (as YAML), and what they are. ``state['model']`` holds plain named tensors
+    (``checkpoint.weights_problem``) without DDP/compile prefixes.
     ValueError (one line, naming ``what``) if the file is not a model the original could write."""
     config = state["config"]
-    problem = weights_problem(state["model"])
-    if problem:
-        raise ValueError(f"{what} is a checkpoint of the original project but {problem}")
     arch = _setting(config, "MODEL", "ARCH", str, DEFAULTS["ARCH"]).lower()
     base = {"tsm": _setting(config, "MODEL", "TSM_BASE", str, DEFAULTS["TSM_BASE"]),
             "x3d": _setting(config, "MODEL", "X3D_SIZE", str, DEFAULTS["X3D_SIZE"])}.get(arch, "")
@@ -116,7 +102,7 @@ def convert(state: dict, what: str) -> dict:
               "TRAIN": {"MODE": "contrastive" if scheme else "supervised", **({"SSL_SCHEME": scheme} if scheme else {})}}
     return {"model": weights, "epoch": epoch if isinstance(epoch, int) and not isinstance(epoch, bool) else -1,
             "config": CfgNode(stored).dump(), "task": "contrastive" if scheme else "supervised", "arch": arch,
-            "base": base, "n_classes": n_out, "classes": [], "origin": "original", "mlp_head": mlp,
+            "base": base, "n_classes": n_out, "classes": [], "origin": "original", "mlp_head": mlp, "scheme": scheme,
             "clip_length": _setting(config, "DATA", "CLIP_LENGTH", int),
             "img_size": _setting(config, "DATA", "IMG_SIZE", int)}
 
@@ -124,7 +110,7 @@ def convert(state: dict, what: str) -> dict:
 def summary(state: dict) -> str:
     """'the original project's supervised TSM-ResNet-50 checkpoint (101 classes, epoch 99, 8-frame clips at 112
     px)' for the log."""
-    kind = f"{state['task']}" if state["task"] == "supervised" else CfgNode.load_cfg(state["config"]).TRAIN.SSL_SCHEME
+    kind = state["scheme"] or state["task"]
     clips = f", {state['clip_length']}-frame clips at {state['img_size']} px" if state.get("clip_length") else ""
     outputs = "classes" if state["task"] == "supervised" else "outputs"
     return (f"the original project's {kind} {describe(state['arch'], state['base'])} checkpoint "
