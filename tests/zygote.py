@@ -38,7 +38,7 @@ SHIM = """#!{python} -SE
 import sys
 sys.path.insert(0, {tests!r})
 from zygote import shim_main
-sys.exit(shim_main({socket!r}, {loaded!r}))
+sys.exit(shim_main({socket!r}, {accepted!r}))
 """
 
 
@@ -149,7 +149,7 @@ def serve(path: str) -> None:
     listener.bind(path)
     listener.listen(64)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the reporting children are reaped by the kernel
-    print("ready", flush=True)
+    print(json.dumps(dict(os.environ)), flush=True)  # ready: the environment as its imports left it
     while True:
         conn, _ = listener.accept()
         try:
@@ -177,17 +177,32 @@ def serve(path: str) -> None:
 
 # what the server imports with where the caller sets nothing (the tools set it themselves before torch loads)
 SERVER_DEFAULTS = {"OMP_WAIT_POLICY": "PASSIVE"}
+# read when used, not when a library loads: the forked run sees the caller's value (inductor sets its cache
+# folder in os.environ the first time it looks it up, which would otherwise stop every later run from forking)
+READ_WHEN_USED = ("PYTHONPATH", "TORCHINDUCTOR_CACHE_DIR")  # PYTHONPATH: sys.path is set from it for each run
 
 
-def _same_imports(env: dict, server_env: dict) -> bool:
-    keys = (set(env) | set(server_env)) - {"PYTHONPATH"}  # sys.path is set from it for each run
-    env, server_env = {**SERVER_DEFAULTS, **env}, {**SERVER_DEFAULTS, **server_env}
-    return not any(env.get(k) != server_env.get(k) for k in keys if k.startswith(IMPORTED_WITH))
+def accepted_values(launched: dict, loaded: dict) -> dict[str, list]:
+    """Per variable read on import, the values a run may have and still be forked: the server's at launch, and
+    for one its imports set (cv2 sets LD_LIBRARY_PATH, the server OMP_WAIT_POLICY), unset or that value: a fresh
+    interpreter's imports would set it so."""
+    accepted = {}
+    for key in set(launched) | set(loaded):
+        if key.startswith(IMPORTED_WITH) and key not in READ_WHEN_USED:
+            accepted[key] = [launched.get(key)]
+            if loaded.get(key) != launched.get(key):
+                accepted[key] += [loaded.get(key)]
+    return accepted
 
 
-def _stands_in(argv: list[str], env: dict, server_env: dict) -> bool:
+def _same_imports(env: dict, accepted: dict[str, list]) -> bool:
+    keys = {k for k in env if k.startswith(IMPORTED_WITH) and k not in READ_WHEN_USED} | set(accepted)
+    return all(env.get(k) in accepted.get(k, [None]) for k in keys)
+
+
+def _stands_in(argv: list[str], env: dict, accepted: dict[str, list]) -> bool:
     """Whether the server can run ``python *argv`` in ``env`` as a fresh interpreter would."""
-    return bool(argv) and (not argv[0].startswith("-") or argv[0] in ("-c", "-m")) and _same_imports(env, server_env)
+    return bool(argv) and (not argv[0].startswith("-") or argv[0] in ("-c", "-m")) and _same_imports(env, accepted)
 
 
 def _ask(socket_path: str, argv: list[str], cwd, env: dict, fds: tuple[int, int, int],
@@ -225,13 +240,15 @@ class Zygote:
         self.env = dict(os.environ)
         self.server = subprocess.Popen([sys.executable, __file__, self.socket], stdout=subprocess.PIPE,
                                        env=self.env, cwd=ROOT)
-        if self.server.stdout.readline() != b"ready\n":
-            raise RuntimeError("the test zygote did not start")
+        try:
+            loaded = json.loads(self.server.stdout.readline())
+        except ValueError:
+            raise RuntimeError("the test zygote did not start") from None
+        self.accepted = accepted_values(self.env, loaded)
         (self.folder / "bin").mkdir()
         shim = self.folder / "bin" / "python"
-        loaded = {k: v for k, v in self.env.items() if k.startswith(IMPORTED_WITH)}
         shim.write_text(SHIM.format(python=sys.executable, tests=str(Path(__file__).parent), socket=self.socket,
-                                    loaded=loaded))
+                                    accepted=self.accepted))
         shim.chmod(0o755)
         atexit.register(self.close)
 
@@ -259,7 +276,7 @@ def run(argv: list, cwd=ROOT, env: dict | None = None, timeout: float | None = N
     argv = list(map(str, argv))
     env = dict(os.environ if env is None else env)
     server = zygote()
-    if not _stands_in(argv, env, server.env):
+    if not _stands_in(argv, env, server.accepted):
         return subprocess.run([sys.executable, *argv], capture_output=True, text=True, cwd=cwd, env=env,
                               timeout=timeout)
     with open(os.devnull, "rb") as stdin, tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -275,11 +292,11 @@ def shim_folder() -> Path:
     return zygote().folder / "bin"
 
 
-def shim_main(socket_path: str, server_env: dict) -> int:
+def shim_main(socket_path: str, accepted: dict[str, list]) -> int:
     """The ``python`` shim: hand this process's argv, folder, environment and streams to the server (or run the
     real interpreter where the server cannot stand in for it)."""
     env = dict(os.environ)
-    if not _stands_in(sys.argv[1:], env, server_env):
+    if not _stands_in(sys.argv[1:], env, accepted):
         os.execv(sys.executable, [sys.executable, *sys.argv[1:]])
     return _ask(socket_path, sys.argv[1:], os.getcwd(), env, (0, 1, 2))
 

@@ -1,7 +1,11 @@
 """The cells of a comparison: one initialisation × one seed, each an ordinary train_sup.py (``finetune``) or
-probe.py (``probe``) run in ``OUT/<init>/seed<k>``; whether a cell has finished, and what it measured."""
+probe.py (``probe``) run in ``OUT/<init>/seed<k>``, and a study's pre-trainings, each a train_sup.py or
+train_ssl.py run in ``OUT/pretrain/<recipe>`` (``/seed<k>`` when each seed pre-trains); whether each has
+finished, and what a cell measured."""
 import csv
+import json
 import re
+import shlex
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,8 +17,11 @@ from ..train.checkpoint import CheckpointError
 from ..models.tsm import KINETICS_CLASSES
 from ..train.init_weights import backbone, check_architecture, load_kinetics
 from ..train.config import flat_values, merge
+from ..train.probe_job import file_digest
 from ..utils import owned_files
+from ..utils.atomic import atomic_path
 from ..utils.cli import UserError
+from .study import Recipe, recipe_config
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = {"finetune": "train_sup.py", "probe": "probe.py"}
@@ -63,14 +70,51 @@ def parse_init(text: str, cfg: CfgNode) -> Init:
 
 
 @dataclass(frozen=True)
+class Pretraining:
+    """A study recipe's pre-training: once (SEED 1), or once per seed with ``each_seed``."""
+    recipe: Recipe
+    seed: int
+    out: Path
+    each_seed: bool
+
+    @property
+    def folder(self) -> Path:
+        base = self.out / "pretrain" / self.recipe.name
+        return base / f"seed{self.seed}" if self.each_seed else base
+
+    @property
+    def checkpoint(self) -> Path:
+        return self.folder / checkpoint.LAST
+
+    @property
+    def claim(self) -> str:
+        return f"pretrain-{self.recipe.name}" + (f"-seed{self.seed}" if self.each_seed else "")
+
+    def __str__(self) -> str:
+        return f"pre-training {self.recipe.name}" + (f" seed {self.seed}" if self.each_seed else "")
+
+
+@dataclass(frozen=True)
 class Cell:
     init: Init
     seed: int
     out: Path
+    pretraining: Pretraining | None = None  # the study recipe's pre-training this cell starts from
 
     @property
     def folder(self) -> Path:
         return self.out / self.init.name / f"seed{self.seed}"
+
+    @property
+    def claim(self) -> str:
+        return f"{self.init.name}-seed{self.seed}"
+
+    @property
+    def init_file(self) -> str | None:
+        return str(self.pretraining.checkpoint) if self.pretraining else self.init.path
+
+    def init_opts(self) -> list[str]:
+        return [self.init.key, self.init_file] if self.init.key else []
 
     def __str__(self) -> str:
         return f"{self.init.name} seed {self.seed}"
@@ -78,9 +122,18 @@ class Cell:
 
 def command(cell: Cell, mode: str, cfg_files: list[Path], opts: list[str], resume: bool) -> list[str]:
     """The script run of a cell; ``resume``: continue its interrupted training."""
-    extra = ["MODEL.RESUME", str(cell.folder / checkpoint.LAST)] if resume else cell.init.opts()
+    extra = ["MODEL.RESUME", str(cell.folder / checkpoint.LAST)] if resume else cell.init_opts()
     return [sys.executable, str(ROOT / SCRIPTS[mode]), *(["--cfg", *map(str, cfg_files)] if cfg_files else []),
             "--opts", *opts, "TRAIN.OUTPUT", str(cell.folder), "SEED", str(cell.seed), *extra]
+
+
+def pretraining_command(job: Pretraining, launcher: str, resume: bool) -> list[str]:
+    """The recipe's script run (through ``launcher``, e.g. ``torchrun --nproc_per_node 8``, when given)."""
+    start = shlex.split(launcher) if launcher else [sys.executable]
+    recipe = job.recipe
+    return [*start, str(ROOT / recipe.script), *(["--cfg", *recipe.cfg] if recipe.cfg else []),
+            "--opts", *recipe.opts, "TRAIN.OUTPUT", str(job.folder), "SEED", str(job.seed),
+            *(["MODEL.RESUME", str(job.checkpoint)] if resume else [])]
 
 
 def _rows(path: Path) -> list[dict]:
@@ -104,21 +157,76 @@ def _flat(cfg: CfgNode) -> dict:
 
 def planned_config(cell: Cell, plan: dict) -> dict:
     """The configuration the cell's script runs with, flattened."""
-    opts = [*plan["opts"], "TRAIN.OUTPUT", str(cell.folder), "SEED", str(cell.seed), *cell.init.opts()]
+    opts = [*plan["opts"], "TRAIN.OUTPUT", str(cell.folder), "SEED", str(cell.seed), *cell.init_opts()]
     return _flat(merge([Path(p) for p in plan["cfg"]], None, opts))
 
 
-def ran_by_compare(cell: Cell, plan: dict) -> bool:
-    """The cell's folder holds the run compare.py started for it: its record and table were written by this
-    toolkit, and its configuration is the plan's for this cell (a user's own run there is not the cell's)."""
-    config_name, table = RUN_RECORDS[plan["mode"]]
-    if not cell.folder.is_dir() or not {config_name, table} <= owned_files.owned(cell.folder):
+def _ran_with(folder: Path, config_name: str, table: str, planned: dict) -> bool:
+    """``folder`` holds a run this toolkit wrote (its record and table are in the folder's ledger) with exactly
+    the ``planned`` configuration (a user's own run there is not compare.py's)."""
+    if not folder.is_dir() or not {config_name, table} <= owned_files.owned(folder):
         return False
     try:
-        stored = CfgNode.load_cfg((cell.folder / config_name).read_text())
-    except Exception:  # unreadable or not a configuration: not this cell's run
+        stored = CfgNode.load_cfg((folder / config_name).read_text())
+    except Exception:  # unreadable or not a configuration: not this run
         return False
-    return _flat(stored) == planned_config(cell, plan)
+    return _flat(stored) == planned
+
+
+INIT_RECORD = ".compare_init.json"  # the digest of the file a cell started from, written before it starts
+
+
+def record_init(cell: Cell) -> None:
+    """Note which weights the cell starts from (the contents of its init file), so a file replaced under the
+    same name later never passes the old cell's figures for its own."""
+    if cell.init_file is None:
+        return
+    owned_files.refuse_foreign(cell.folder, (INIT_RECORD,), f"cell {cell}'s folder")
+    owned_files.record(cell.folder, INIT_RECORD)
+    with atomic_path(cell.folder / INIT_RECORD) as tmp:
+        tmp.write_text(json.dumps({"file": cell.init_file, "sha256": _digest(cell.init_file)}))
+
+
+_digests: dict[tuple, str] = {}
+
+
+def _digest(path: str) -> str:
+    stat = Path(path).stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    if key not in _digests:
+        _digests[key] = file_digest(path)
+    return _digests[key]
+
+
+def started_from_its_init(cell: Cell) -> bool:
+    """The cell ran from the weights its init file holds now (scratch: nothing to check)."""
+    if cell.init_file is None:
+        return True
+    if INIT_RECORD not in owned_files.owned(cell.folder) or not Path(cell.init_file).is_file():
+        return False
+    try:
+        stored = json.loads((cell.folder / INIT_RECORD).read_text())
+        return stored == {"file": cell.init_file, "sha256": _digest(cell.init_file)}
+    except (OSError, ValueError):
+        return False
+
+
+def ran_by_compare(cell: Cell, plan: dict) -> bool:
+    """The cell's folder holds the run compare.py started for it, from the weights its init holds now."""
+    config_name, table = RUN_RECORDS[plan["mode"]]
+    return _ran_with(cell.folder, config_name, table, planned_config(cell, plan)) and started_from_its_init(cell)
+
+
+def pretrained(job: Pretraining) -> bool:
+    """The recipe's pre-training ran to its last epoch with the planned configuration: its last checkpoint is
+    the one to start from (never a partial one)."""
+    cfg = recipe_config(job.recipe, job.folder, job.seed)
+    if not _ran_with(job.folder, "config.yaml", "metrics.csv", _flat(cfg)):
+        return False
+    rows = _rows(job.folder / "metrics.csv")
+    last = str(rows[-1].get("epoch", "")) if rows else ""
+    return (last.isdigit() and int(last) == cfg.TRAIN.EPOCHS - 1 and job.checkpoint.is_file()
+            and checkpoint.LAST in owned_files.owned(job.folder))
 
 
 def result(cell: Cell, plan: dict) -> dict[str, float] | None:
@@ -147,6 +255,6 @@ def _numbers(figures: dict[str, str]) -> dict[str, float] | None:
         return None
 
 
-def started(cell: Cell) -> bool:
+def started(folder: Path) -> bool:
     """A training that was interrupted: it left a checkpoint to resume from."""
-    return (cell.folder / checkpoint.LAST).is_file()
+    return (folder / checkpoint.LAST).is_file()

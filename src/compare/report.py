@@ -9,7 +9,8 @@ from ..utils.intervals import mean_interval
 
 # results[init][seed] = {figure: value}
 Results = dict[str, dict[int, dict[str, float]]]
-FIELDS = ("init", "figure", "seeds", "mean", "ci_low", "ci_high", "per_seed", "diff", "diff_low", "diff_high")
+FIELDS = ("init", "figure", "seeds", "mean", "ci_low", "ci_high", "per_seed", "diff", "diff_low", "diff_high",
+          "status")  # status: a study recipe's pre-training (pre-trained, failed, not finished); empty otherwise
 
 
 def table_rows(results: Results, figures: tuple[str, ...]) -> list[dict]:
@@ -22,7 +23,7 @@ def table_rows(results: Results, figures: tuple[str, ...]) -> list[dict]:
             low, high = max(low, 0.0), min(high, 100.0)  # an accuracy's interval stays within 0-100 % (nan passes)
             row = {"init": init, "figure": figure, "seeds": len(seeds), "mean": mean, "ci_low": low,
                    "ci_high": high, "per_seed": " ".join(f"{s}:{by_seed[s][figure]:.2f}" for s in seeds),
-                   "diff": "", "diff_low": "", "diff_high": ""}
+                   "diff": "", "diff_low": "", "diff_high": "", "status": ""}
             paired = [s for s in seeds if figure in results[first].get(s, {})]
             if init != first and paired:
                 diff = [by_seed[s][figure] - results[first][s][figure] for s in paired]
