@@ -35,6 +35,8 @@ CANNOT_RUN = {
     "prepare_data.py --dataset uns-fractal-diversity": "downloads from Google Drive",
     "TRAIN.SYNC_BN True": "SyncBatchNorm needs CUDA GPUs",
     "gdown ": "downloads from Google Drive",
+    "--study cfg/study/families.yaml": "a cluster-sized study (tests/test_study.py checks its recipes)",
+    "--study cfg/study/ablations.yaml": "a cluster-sized study on class files made first (tests/test_study.py)",
 }
 
 # The sizes every line runs at: (pattern, replacement)
@@ -55,6 +57,8 @@ SIZES = [
     (r"ckpt_epoch_24\.pth", "ckpt_last.pth"),  # pre-trained for one epoch here
 ]
 TINY_FRACTAL = "--res 32 --iter 400 --iter_b 300"
+# a study's pre-trainings (the README's: MoCo on rendered clips) where --pretrain_opts does not set them
+TINY_PRETRAINING = {"DATA.IMG_SIZE": 32, "DATA.CLIP_LENGTH": 4, "DATA.STRIDE": 2, "DATA.TORCH_N_WORKERS": 0}
 TINY_CLIPS = {"DATA.IMG_SIZE": 32, "DATA.CLIP_LENGTH": 4, "DATA.STRIDE": 2, "DATA.BATCH_SIZE": 4,
               "DATA.TORCH_N_WORKERS": 0, "TRAIN.EPOCHS": 1}
 
@@ -110,6 +114,10 @@ def at_tiny_size(line: str, cwd: Path) -> str:
         return line + " --val_per_class 1"  # 2 videos per class here
     script = next((s for s in ("train_sup.py", "val_sup.py", "train_ssl.py", "probe.py", "compare.py") if s in line),
                   None)
+    if script == "compare.py" and "--pretrain_opts " in line:
+        own = line.split("--pretrain_opts ", 1)[1].split(" --", 1)[0].split()[::2]
+        extra = " ".join(f"{k} {v}" for k, v in TINY_PRETRAINING.items() if k not in own)
+        line = line.replace("--pretrain_opts ", f"--pretrain_opts {extra} ", 1)
     if script:
         if "--opts" not in line:
             line += " --opts "  # compare.py without options: the tiny ones go here
@@ -194,6 +202,11 @@ def test_every_readme_command_runs_at_a_tiny_size(tmp_path):
     assert "initialised from moco checkpoint" in (out / "hmdb51-moco" / "log_rank0.txt").read_text()
     head = torch.load(out / "hmdb51-moco" / "ckpt_epoch_0.pth", weights_only=True)["model"]["new_fc.weight"]
     assert head.shape == (3, 512)  # Linear(feature_dim, 3 classes)
+    # the laptop study: each recipe pre-trained once, then probed like an init
+    with open(tmp_path / "demo" / "study" / "compare.csv", newline="") as f:
+        rows = {(r["init"], r["figure"]): r for r in csv.DictReader(f)}
+    assert [rows[i, "k-NN top-1"]["status"] for i in ("scratch", "fractal", "perlin", "dead-leaves")] == \
+        ["", "pre-trained", "pre-trained", "pre-trained"]
     # the original project's released checkpoints fine-tune
     assert "initialised from the original project's supervised" in \
         (out / "hmdb51-paper112" / "log_rank0.txt").read_text()

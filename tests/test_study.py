@@ -15,7 +15,7 @@ from train_helpers import make_dataset, run_in_process
 
 # the tiny pre-training every recipe here runs: 16 rendered clips of 4 frames at 32 px an epoch, through a TSM-R18
 PRETRAIN = ["DATA.IMG_SIZE", 32, "DATA.CLIP_LENGTH", 4, "DATA.STRIDE", 2, "DATA.BATCH_SIZE", 4,
-            "DATA.TORCH_N_WORKERS", 0, "MODEL.TSM_BASE", "resnet18", "MOCO.K", 12, "TRAIN.EPOCHS_WARMUP", 0]
+            "DATA.TORCH_N_WORKERS", 0, "MODEL.TSM_BASE", "resnet18", "MOCO.K", 16, "TRAIN.EPOCHS_WARMUP", 0]
 RENDERED = "DATA.SAMPLES_PER_EPOCH 16"
 PROBE = ["DATA.DATASET", "toy", "DATA.EXTENSION", "mp4", "DATA.IMG_SIZE", 32, "DATA.CLIP_LENGTH", 4,
          "DATA.STRIDE", 2, "MODEL.TSM_BASE", "resnet18", "DATA.VAL_MAX_SEGS", 1]
@@ -111,8 +111,11 @@ def test_a_failed_pretraining_stops_only_its_own_cells_and_shards_wait_for_each_
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
         "compare.csv", "compare.json", "compare.png", "pretrain", "scratch"]  # nothing ran on a partial checkpoint
 
-    second = zygote.run([ROOT / "compare.py", *compare_args(study, out, data, "--seeds", 1, "--shard", "1/2")])
+    ddp = f"{zygote.shim_folder() / 'python'} -m torch.distributed.run --standalone --nproc_per_node 2"
+    second = zygote.run([ROOT / "compare.py", *compare_args(study, out, data, "--seeds", 1, "--shard", "1/2",
+                                                             "--launcher", ddp)])  # how it runs, not what
     assert second.returncode == 0, second.stderr[-2000:]
+    assert "world size 2" in (out / "pretrain" / "perlin" / "log_rank0.txt").read_text()
     assert "broken seed 1: not run: pre-training broken failed (train_ssl.py exited with code 2" in second.stdout
     assert not (out / "broken").exists()
 

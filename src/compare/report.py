@@ -60,7 +60,7 @@ def draw(path: Path, rows: list[dict], figures: tuple[str, ...], title: str) -> 
     from matplotlib.figure import Figure  # not pyplot: no global figure manager, no backend to choose
     inits = list(dict.fromkeys(r["init"] for r in rows))
     width = 0.8 / len(inits)
-    fig = Figure(figsize=(2 + 1.6 * len(figures) * len(inits) / 2, 3.5))
+    fig = Figure(figsize=(3.5 + 1.6 * len(figures) * len(inits) / 2, 3.5))
     ax = fig.subplots()
     for i, init in enumerate(inits):
         mine = {r["figure"]: r for r in rows if r["init"] == init}
@@ -73,7 +73,7 @@ def draw(path: Path, rows: list[dict], figures: tuple[str, ...], title: str) -> 
     ax.set_ylabel("top-1 (%)")
     ax.set_ylim(0, 100)
     ax.set_title(title)
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))  # beside the bars, never over them
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png")
