@@ -3,6 +3,7 @@ OUT/pretrain/<name>; its cells start from its last checkpoint, never a partial o
 without redoing what finished, shards share the work, and a recipe whose pre-training fails stops only its own
 cells."""
 import csv
+import os
 import signal
 import subprocess
 import time
@@ -21,12 +22,11 @@ PROBE = ["DATA.DATASET", "toy", "DATA.EXTENSION", "mp4", "DATA.IMG_SIZE", 32, "D
          "DATA.STRIDE", 2, "MODEL.TSM_BASE", "resnet18", "DATA.VAL_MAX_SEGS", 1]
 
 
-def study_file(folder, recipes: dict[str, str]):
+def study_file(folder, recipes: dict[str, str], cfg="cfg/pretrain_ssl/tsm.yaml"):
     """A study of train_ssl.py recipes: name → its opts."""
     lines = ["recipes:"]
     for name, opts in recipes.items():
-        lines += [f"  - name: {name}", "    script: train_ssl.py", "    cfg: cfg/pretrain_ssl/tsm.yaml",
-                  f"    opts: {opts}"]
+        lines += [f"  - name: {name}", "    script: train_ssl.py", f"    cfg: {cfg}", f"    opts: {opts}"]
     path = folder / "study.yaml"
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -40,8 +40,8 @@ def data(tmp_path_factory):
     return root
 
 
-def compare_args(study, out, data, *extra, epochs=1):
-    return ["--study", study, "--init", "scratch", "--mode", "probe", "--out", out, *extra,
+def compare_args(study, out, data, *extra, epochs=1, init=("--init", "scratch")):
+    return ["--study", study, *init, "--mode", "probe", "--out", out, *extra,
             "--pretrain_opts", *PRETRAIN, "TRAIN.EPOCHS", epochs, "--opts", "DATA.ROOT", data, *PROBE]
 
 
@@ -62,8 +62,10 @@ def epochs_done(folder):
 
 @pytest.mark.slow
 def test_a_killed_study_resumes_without_redoing_finished_pretraining_then_probes_from_each_recipe(data, tmp_path):
+    import shutil
+    shutil.copy(ROOT / "cfg" / "pretrain_ssl" / "tsm.yaml", tmp_path / "mine.yaml")
     study = study_file(tmp_path, {"perlin": f"DATA.SOURCE perlin {RENDERED}",
-                                  "leaves": f"DATA.SOURCE dead_leaves {RENDERED}"})
+                                  "leaves": f"DATA.SOURCE dead_leaves {RENDERED}"}, cfg=tmp_path / "mine.yaml")
     out = tmp_path / "study"
     args = [str(a) for a in compare_args(study, out, data, "--seeds", 2, epochs=2)]
     main = subprocess.Popen([zygote.shim_folder() / "python", ROOT / "compare.py", *args], cwd=ROOT,
@@ -91,10 +93,25 @@ def test_a_killed_study_resumes_without_redoing_finished_pretraining_then_probes
             for i in ("scratch", "perlin", "leaves")] == [("scratch", "2", ""), ("perlin", "2", "pre-trained"),
                                                            ("leaves", "2", "pre-trained")]
     assert rows["perlin", "linear top-1"]["diff"] != "" and rows["scratch", "linear top-1"]["diff"] == ""
-    assert "perlin: train_ssl.py cfg/pretrain_ssl/tsm.yaml DATA.SOURCE perlin" in done.stdout
+    assert f"perlin: train_ssl.py {tmp_path / 'mine.yaml'} DATA.SOURCE perlin" in done.stdout
 
     again = compare_in_process(args)
     assert again.returncode == 0 and again.stdout.count("finished earlier, kept") == 8, again.stderr[-2000:]
+
+    # a last checkpoint that is not the last epoch's (killed between the epoch's metrics row and its save) is
+    # no pre-training to start from: its cells' figures leave the table
+    last = out / "pretrain" / "leaves" / "ckpt_last.pth"
+    last.unlink()
+    os.link(out / "pretrain" / "leaves" / "ckpt_epoch_0.pth", last)
+    report = run_in_process("compare.py", args=["--out", out, "--report"])
+    assert report.returncode == 0 and table(out)["leaves", "k-NN top-1"]["seeds"] == "0", report.stdout
+    assert table(out)["leaves", "k-NN top-1"]["status"] == "pre-training not finished"
+    # the recipe's YAML edited after it pre-trained: refused before anything runs, naming what changed
+    (tmp_path / "mine.yaml").write_text((tmp_path / "mine.yaml").read_text().replace("PROB_CLONE: 0.15",
+                                                                                     "PROB_CLONE: 0.2"))
+    edited = compare_in_process(args)
+    assert edited.returncode == 2 and "holds pre-training perlin with other settings (AUG.PROB_CLONE)" in \
+        edited.stderr, edited.stderr[-800:]
 
 
 @pytest.mark.slow
@@ -153,6 +170,12 @@ def bad_study(folder, case: str):
         recipes[0]["script"] = "train.py"
     elif case == "unknown key":
         recipes[0]["epochs"] = 3
+    elif case == "a path for a name":
+        recipes[0]["name"] = "../escape"
+    elif case == "a report's name":
+        recipes[0]["name"] = "compare.csv"
+    elif case == "unclosed quote":
+        recipes[0]["opts"] += ' DATA.SOURCE "perlin'
     lines = ["recipes:"]
     for r in recipes:
         lines += [f"  - {k}: {v}" if i == 0 else f"    {k}: {v}" for i, (k, v) in enumerate(r.items())]
@@ -171,6 +194,12 @@ def bad_study(folder, case: str):
     ("unknown key", "unknown key 'epochs'; a recipe has name, script, cfg, opts"),
     ("no file", "--study {folder}/nothere.yaml does not exist"),
     ("no study", "--pretrain_opts applies to a study's pre-trainings; give --study FILE"),
+    ("a path for a name", "recipe 1: the name '../escape' becomes a folder; use letters"),
+    ("a report's name", "recipe 1: the name 'compare.csv' is what compare.py calls one of its own files"),
+    ("unclosed quote", "recipe perlin: opts"),
+    ("an init named pretrain", "--init pretrain=x.pth: the name 'pretrain' is what compare.py calls one"),
+    ("no launcher", "--launcher 'nosuchcommand --x': nosuchcommand is not a command on PATH"),
+    ("odd pretrain opts", "--pretrain_opts needs KEY VALUE pairs; 'DATA.BATCH_SIZE' has no value"),
 ])
 def test_bad_studies_exit_2_with_one_line_before_anything_runs(data, tmp_path, case, message):
     study = tmp_path / "nothere.yaml" if case == "no file" else bad_study(tmp_path, case)
@@ -179,11 +208,32 @@ def test_bad_studies_exit_2_with_one_line_before_anything_runs(data, tmp_path, c
         args = args[2:]
     if case == "other model":  # the target's model
         args[-args[::-1].index("resnet18") - 1] = "resnet50"
+    if case == "an init named pretrain":
+        args[args.index("scratch")] = "pretrain=x.pth"
+    if case == "no launcher":
+        args[args.index("--pretrain_opts"):args.index("--pretrain_opts")] = ["--launcher", "nosuchcommand --x"]
+    if case == "odd pretrain opts":
+        args[args.index("--opts"):args.index("--opts")] = ["DATA.BATCH_SIZE"]
     done = compare_in_process(args)
     errors = [line for line in done.stderr.splitlines() if "error:" in line]
     assert done.returncode == 2 and len(errors) == 1, done.stderr[-800:]
     assert message.format(folder=tmp_path) in errors[0]
     assert not (tmp_path / "out").exists()
+
+
+def test_a_pretraining_that_ends_short_of_its_last_epoch_fails_and_keeps_a_users_checkpoint(data, tmp_path):
+    """A pre-training that exits well without finishing (here the launcher only echoes the command) is recorded
+    as failed, not left waiting; a ckpt_last.pth of the user's in its folder is never resumed from or replaced."""
+    study = study_file(tmp_path, {"perlin": f"DATA.SOURCE perlin {RENDERED}"})
+    done = compare_in_process(compare_args(study, tmp_path / "a", data, "--seeds", 1, "--launcher", "echo", init=()))
+    assert done.returncode == 2 and "ended (exit code 0) before its last epoch" in done.stdout, done.stdout[-800:]
+    assert "perlin seed 1: not run: pre-training perlin failed" in done.stdout
+    mine = tmp_path / "b" / "pretrain" / "perlin" / "ckpt_last.pth"
+    mine.parent.mkdir(parents=True)
+    mine.write_bytes(b"my own run")
+    done = zygote.run([ROOT / "compare.py", *compare_args(study, tmp_path / "b", data, "--seeds", 1, init=())])
+    assert done.returncode == 2 and "running train_ssl.py" in done.stdout, done.stdout[-800:]
+    assert "holds ckpt_last.pth, not written by this toolkit" in done.stderr and mine.read_bytes() == b"my own run"
 
 
 def test_the_shipped_studies_check_against_the_papers_target(tmp_path, monkeypatch):

@@ -4,7 +4,7 @@ train_ssl.py run in ``OUT/pretrain/<recipe>`` (``/seed<k>`` when each seed pre-t
 finished, and what a cell measured."""
 import csv
 import json
-import re
+import os
 import shlex
 import sys
 from dataclasses import dataclass
@@ -21,14 +21,13 @@ from ..train.probe_job import file_digest
 from ..utils import owned_files
 from ..utils.atomic import atomic_path
 from ..utils.cli import UserError
-from .study import Recipe, recipe_config
+from .study import Recipe, name_problem, recipe_config
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = {"finetune": "train_sup.py", "probe": "probe.py"}
 # the figures a cell reports, per mode (``result`` reads them from the cell's folder)
 METRICS = {"finetune": ("best top-1", "last top-1"), "probe": ("k-NN top-1", "linear top-1")}
 SET_BY_COMPARE = ("TRAIN.OUTPUT", "SEED", "MODEL.RESUME", "TRAIN.INIT_SUP", "TRAIN.INIT_SSL", "MODEL.KINETICS")
-NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
 @dataclass(frozen=True)
@@ -50,8 +49,8 @@ def parse_init(text: str, cfg: CfgNode) -> Init:
         if text != "scratch":
             raise UserError(f"--init {text}: give scratch or NAME=CHECKPOINT, e.g. fractal=out/fractal/ckpt_last.pth")
         return Init("scratch")
-    if not NAME.fullmatch(name):
-        raise UserError(f"--init {text}: the name {name!r} becomes a folder; use letters, digits, '.', '_', '-'")
+    if name_problem(name):
+        raise UserError(f"--init {text}: {name_problem(name)}")
     if not Path(path).is_file():
         raise UserError(f"--init {text}: {path} is not a file")
     try:
@@ -219,20 +218,41 @@ def ran_by_compare(cell: Cell, plan: dict) -> bool:
 
 def pretrained(job: Pretraining) -> bool:
     """The recipe's pre-training ran to its last epoch with the planned configuration: its last checkpoint is
-    the one to start from (never a partial one)."""
+    the one to start from (never a partial one: the metrics row of an epoch is written before its checkpoint)."""
     cfg = recipe_config(job.recipe, job.folder, job.seed)
     if not _ran_with(job.folder, "config.yaml", "metrics.csv", _flat(cfg)):
         return False
     rows = _rows(job.folder / "metrics.csv")
     last = str(rows[-1].get("epoch", "")) if rows else ""
-    return (last.isdigit() and int(last) == cfg.TRAIN.EPOCHS - 1 and job.checkpoint.is_file()
-            and checkpoint.LAST in owned_files.owned(job.folder))
+    final = f"ckpt_epoch_{cfg.TRAIN.EPOCHS - 1}.pth"
+    if not (last.isdigit() and int(last) == cfg.TRAIN.EPOCHS - 1
+            and {checkpoint.LAST, final} <= owned_files.owned(job.folder)):
+        return False
+    try:
+        return os.path.samefile(job.checkpoint, job.folder / final)  # ckpt_last.pth is that epoch's, linked
+    except OSError:
+        return False
+
+
+def stored_settings_differ(job: Pretraining) -> list[str]:
+    """The keys in which the pre-training the folder holds (written by this toolkit) differs from the plan's:
+    the recipe's YAML was edited since it ran; empty when they agree or the folder holds none."""
+    if "config.yaml" not in owned_files.owned(job.folder) or not (job.folder / "config.yaml").is_file():
+        return []
+    try:
+        stored = _flat(CfgNode.load_cfg((job.folder / "config.yaml").read_text()))
+    except Exception:
+        return []  # unreadable: the script says what is wrong when it runs
+    planned = _flat(recipe_config(job.recipe, job.folder, job.seed))
+    return sorted(k for k in set(stored) | set(planned) if stored.get(k) != planned.get(k))
 
 
 def result(cell: Cell, plan: dict) -> dict[str, float] | None:
     """The cell's figures (``METRICS[mode]``), or None while it has not finished (or what its folder holds is
-    not the run compare.py planned for it)."""
+    not the run compare.py planned for it, or its pre-training is not the finished one planned)."""
     mode = plan["mode"]
+    if cell.pretraining and not pretrained(cell.pretraining):
+        return None
     if not ran_by_compare(cell, plan):
         return None
     if mode == "probe":
@@ -256,5 +276,6 @@ def _numbers(figures: dict[str, str]) -> dict[str, float] | None:
 
 
 def started(folder: Path) -> bool:
-    """A training that was interrupted: it left a checkpoint to resume from."""
-    return (folder / checkpoint.LAST).is_file()
+    """A training that was interrupted: it left a checkpoint to resume from (its own, not a user's file of that
+    name)."""
+    return (folder / checkpoint.LAST).is_file() and checkpoint.LAST in owned_files.owned(folder)

@@ -4,6 +4,8 @@ import argparse
 import ctypes
 import json
 import os
+import shlex
+import shutil
 import signal
 import subprocess
 from contextlib import ExitStack
@@ -16,7 +18,7 @@ from ..utils.cli import UserError
 from ..utils.folder_lock import folder_lock
 from ..utils.shard import resolve_shard
 from .cells import (METRICS, SCRIPTS, SET_BY_COMPARE, Cell, Init, Pretraining, command, parse_init,
-                    pretrained, pretraining_command, record_init, result, started)
+                    pretrained, pretraining_command, record_init, result, started, stored_settings_differ)
 from .report import draw, format_table, table_rows, write_csv
 from .study import Recipe, TASK_OF, check_recipes, read_study
 
@@ -41,11 +43,12 @@ def checked_plan(args: argparse.Namespace) -> dict:
     if len(set(names)) < len(names):
         raise UserError(f"--init names must differ; {', '.join(n for n in names if names.count(n) > 1)} repeats")
     recipes = read_study(args.study, args.pretrain_opts) if args.study else []
-    clash = [r.name for r in recipes if r.name in names + ["pretrain"]]
+    clash = [r.name for r in recipes if r.name in names]
     if clash:
-        raise UserError(f"recipe {clash[0]} of --study {args.study} has the name of an --init (or of the pretrain "
-                        "folder); rename one: it names the cells' folder and the report's row")
+        raise UserError(f"recipe {clash[0]} of --study {args.study} has the name of an --init; rename one: it "
+                        "names the cells' folder and the report's row")
     check_recipes(recipes, cfg, args.out / "pretrain")
+    check_launcher(args.launcher)
     plan = {"mode": args.mode, "cfg": [str(p) for p in args.cfg], "opts": args.opts, "seeds": args.seeds,
             "inits": [[i.name, i.key, i.path] for i in inits] + [[r.name, INIT_KEY[r.task], None] for r in recipes],
             "epochs": cfg.TRAIN.EPOCHS, "recipes": [r.as_plan() for r in recipes],
@@ -65,10 +68,29 @@ def checked_plan(args: argparse.Namespace) -> dict:
             raise UserError(f"--out {args.out} holds another study (other recipes, their --pretrain_opts or "
                             "--pretrain_each_seed); run it with the same --study and pre-training flags (or "
                             "--report), or choose another --out")
+    for job in dict.fromkeys(pretrainings_of(plan, args.out).values()):
+        differ = stored_settings_differ(job)
+        if differ:
+            raise UserError(f"{job.folder} holds {job} with other settings ({', '.join(differ[:3])}"
+                            f"{', ...' if len(differ) > 3 else ''}): its YAML changed since it ran; restore it, or "
+                            "choose another --out")
     return plan
 
 
 INIT_KEY = {"supervised": "TRAIN.INIT_SUP", "contrastive": "TRAIN.INIT_SSL"}
+
+
+def check_launcher(launcher: str | None) -> None:
+    """--launcher splits into words and its command exists (checked before anything is written)."""
+    if not launcher:
+        return
+    try:
+        words = shlex.split(launcher)
+    except ValueError as e:
+        raise UserError(f"--launcher {launcher!r} cannot be split into words ({e})") from None
+    if not words or shutil.which(words[0]) is None:
+        raise UserError(f"--launcher {launcher!r}: {words[0] if words else 'the command'} is not a command on "
+                        "PATH; give e.g. 'torchrun --nproc_per_node 8'")
 
 
 def read_plan(out: Path) -> dict | None:
@@ -151,6 +173,12 @@ def run_pretraining(job: Pretraining, position: str, launcher: str) -> bool:
         record_failure(job, f"{script} exited with code {done.returncode}; its log: {job.folder / 'log_rank0.txt'}")
         print(f"compare.py: {job} failed (exit code {done.returncode}, its error is above); its cells do not run, "
               "the other recipes' do", flush=True)
+        return False
+    if not pretrained(job):  # ended well but short of its last epoch (TRAIN.TIME_LIMIT), or not what was planned
+        record_failure(job, f"{script} ended (exit code 0) before its last epoch, e.g. at TRAIN.TIME_LIMIT; run "
+                            "compare.py again to continue it")
+        print(f"compare.py: {job} stopped before its last epoch; its cells do not run yet, the other recipes' do",
+              flush=True)
         return False
     return True
 

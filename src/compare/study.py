@@ -10,6 +10,7 @@ from any ``--init``.
         cfg: cfg/pretrain_ssl/tsm.yaml   # one file or a list
         opts: DATA.SOURCE fractal        # a string of KEY VALUE pairs, or a list
 """
+import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,17 @@ from ..utils.cli import UserError
 TASK_OF = {"train_sup.py": "supervised", "train_ssl.py": "contrastive"}
 RECIPE_KEYS = ("name", "script", "cfg", "opts")
 SET_FOR_PRETRAINING = ("TRAIN.OUTPUT", "SEED", "MODEL.RESUME")  # compare.py sets them for each pre-training
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")  # an init's or recipe's name: a folder under OUT and a row
+RESERVED = ("pretrain", "compare.csv", "compare.png", "compare.json")  # what else compare.py writes in OUT
+
+
+def name_problem(name) -> str | None:
+    """Why ``name`` cannot name an init or a recipe (it becomes the folder OUT/<name>), or None."""
+    if not isinstance(name, str) or not NAME.fullmatch(name):
+        return f"the name {name!r} becomes a folder; use letters, digits, '.', '_', '-' (starting with a letter or digit)"
+    if name in RESERVED:
+        return f"the name {name!r} is what compare.py calls one of its own files or folders in --out; choose another"
+    return None
 
 
 @dataclass(frozen=True)
@@ -47,7 +59,10 @@ def _opts(value, where: str) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str):
-        words = shlex.split(value)
+        try:
+            words = shlex.split(value)
+        except ValueError as e:  # an unclosed quote
+            raise UserError(f"{where}: opts {value!r} cannot be split into words ({e})") from None
     elif isinstance(value, list) and all(isinstance(v, (str, int, float, bool)) for v in value):
         words = [str(v) for v in value]
     else:
@@ -61,6 +76,8 @@ def read_study(path: Path, pretrain_opts: list[str]) -> list[Recipe]:
     """The recipes of the study file at ``path``, with ``pretrain_opts`` (the command line's) after each one's
     own; the file's shape is checked, not yet the configurations (``check_recipes``)."""
     where = f"--study {path}"
+    if len(pretrain_opts) % 2:
+        raise UserError(f"--pretrain_opts needs KEY VALUE pairs; {pretrain_opts[-1]!r} has no value")
     if not path.is_file():
         raise UserError(f"{where} does not exist; give a study file (see cfg/study/)")
     try:
@@ -77,7 +94,9 @@ def read_study(path: Path, pretrain_opts: list[str]) -> list[Recipe]:
     for i, entry in enumerate(data["recipes"], 1):
         if not isinstance(entry, dict) or "name" not in entry:
             raise UserError(f"{where}: recipe {i} is not a mapping with a name; give name, script, cfg, opts")
-        name = str(entry["name"])
+        name = entry["name"]
+        if name_problem(name):
+            raise UserError(f"{where}: recipe {i}: {name_problem(name)}")
         here = f"{where}: recipe {name}"
         extra = sorted(set(entry) - set(RECIPE_KEYS))
         if extra:

@@ -36,11 +36,15 @@ def check_not_another_run(cfg: CfgNode) -> None:
     if never_saved(output, found):
         return  # the leftovers of a run of ours that ended before its first checkpoint: start it afresh
     shown = ", ".join(found[:3]) + (", ..." if len(found) > 3 else "")
+    foreign = [n for n in found if n not in owned_files.owned(output)]
+    if foreign:
+        raise UserError(f"TRAIN.OUTPUT {output} holds {', '.join(foreign[:3])}, not written by this toolkit; a new run "
+                        "would overwrite it: move it away or choose another TRAIN.OUTPUT")
     if (output / LAST).is_file():
         raise UserError(f"TRAIN.OUTPUT {output} holds another run ({shown}); continue it with MODEL.RESUME "
                         f"{output / LAST}, or choose another TRAIN.OUTPUT")
-    raise UserError(f"TRAIN.OUTPUT {output} holds files of a run this toolkit did not write ({shown}) and no "
-                    f"{LAST} to continue; choose another TRAIN.OUTPUT")
+    raise UserError(f"TRAIN.OUTPUT {output} holds a run of this toolkit without its {LAST} ({shown}); continue it "
+                    "from one of its epoch checkpoints with MODEL.RESUME, or choose another TRAIN.OUTPUT")
 
 
 @contextmanager
