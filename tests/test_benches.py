@@ -66,3 +66,10 @@ def test_bench_probe_prints_encoding_and_probe_costs():
     out = bench("bench_probe", "--base", "resnet18", "--size", 32, "--frames", 4, "--batch", 4, "--batches", 1,
                 "--videos", 60, 20, "--classes", 3)
     assert FIGURE.search(out) and re.search(r"k-NN [\d.]+ s, linear [\d.]+ s", out), out
+
+
+@pytest.mark.slow
+def test_bench_render_prints_ns_per_splat_for_every_group():
+    out = bench("bench_render", "--videos", 1)
+    for group in ("default mixture", "affine", "trigonometric", "random-drawing"):
+        assert len(re.findall(rf"{group} +\d+\.\d\d$", out, re.M)) == 2, out  # files and on the fly
