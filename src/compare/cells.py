@@ -36,9 +36,6 @@ class Init:
     key: str | None = None  # TRAIN.INIT_SUP, TRAIN.INIT_SSL or MODEL.KINETICS; None: from scratch
     path: str | None = None
 
-    def opts(self) -> list[str]:
-        return [self.key, self.path] if self.key else []
-
 
 def parse_init(text: str, cfg: CfgNode) -> Init:
     """``scratch`` (random initialisation) or ``NAME=FILE``: a train_sup.py checkpoint (TRAIN.INIT_SUP), a
@@ -160,16 +157,21 @@ def planned_config(cell: Cell, plan: dict) -> dict:
     return _flat(merge([Path(p) for p in plan["cfg"]], None, opts))
 
 
+def _stored_config(folder: Path, name: str) -> dict | None:
+    """The flattened configuration of the run in ``folder``, if this toolkit wrote it there (its ledger lists it)
+    and it reads as one; else None."""
+    if name not in owned_files.owned(folder) or not (folder / name).is_file():
+        return None
+    try:
+        return _flat(CfgNode.load_cfg((folder / name).read_text()))
+    except Exception:  # unreadable or not a configuration: not this run
+        return None
+
+
 def _ran_with(folder: Path, config_name: str, table: str, planned: dict) -> bool:
     """``folder`` holds a run this toolkit wrote (its record and table are in the folder's ledger) with exactly
     the ``planned`` configuration (a user's own run there is not compare.py's)."""
-    if not folder.is_dir() or not {config_name, table} <= owned_files.owned(folder):
-        return False
-    try:
-        stored = CfgNode.load_cfg((folder / config_name).read_text())
-    except Exception:  # unreadable or not a configuration: not this run
-        return False
-    return _flat(stored) == planned
+    return table in owned_files.owned(folder) and _stored_config(folder, config_name) == planned
 
 
 INIT_RECORD = ".compare_init.json"  # the digest of the file a cell started from, written before it starts
@@ -237,12 +239,9 @@ def pretrained(job: Pretraining) -> bool:
 def stored_settings_differ(job: Pretraining) -> list[str]:
     """The keys in which the pre-training the folder holds (written by this toolkit) differs from the plan's:
     the recipe's YAML was edited since it ran; empty when they agree or the folder holds none."""
-    if "config.yaml" not in owned_files.owned(job.folder) or not (job.folder / "config.yaml").is_file():
-        return []
-    try:
-        stored = _flat(CfgNode.load_cfg((job.folder / "config.yaml").read_text()))
-    except Exception:
-        return []  # unreadable: the script says what is wrong when it runs
+    stored = _stored_config(job.folder, "config.yaml")
+    if stored is None:
+        return []  # none, or unreadable: the script says what is wrong when it runs
     planned = _flat(recipe_config(job.recipe, job.folder, job.seed))
     return sorted(k for k in set(stored) | set(planned) if stored.get(k) != planned.get(k))
 

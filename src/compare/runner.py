@@ -191,6 +191,7 @@ def _failure_name(job: Pretraining) -> str:
 
 
 def record_failure(job: Pretraining, why: str) -> None:
+    owned_files.refuse_foreign(job.out, (_failure_name(job),), "--out")  # a user's file of that name stays
     owned_files.record(job.out, _failure_name(job))
     (job.out / FAILED).mkdir(exist_ok=True)
     with atomic_path(job.out / _failure_name(job)) as tmp:
@@ -330,18 +331,15 @@ def report(plan: dict, out: Path) -> None:
             results[cell.init.name][cell.seed] = measured
     total = len(cells_of(plan, out))
     states = recipe_states(plan, out)
+    recipes = "".join(f"\n  {name}: {line}" for name, (_, line) in states.items())
     if missing == total:
-        print(f"compare.py: no cell has finished yet ({total} to run); the report comes once they have")
-        for name, (_, line) in states.items():
-            print(f"  {name}: {line}")
+        print(f"compare.py: no cell has finished yet ({total} to run); the report comes once they have{recipes}")
         return
     rows = table_rows(results, figures)
     for row in rows:
         row["status"] = states.get(row["init"], ("", ""))[0]
     first = plan["inits"][0][0]
-    print(format_table(rows, first))
-    for name, (_, line) in states.items():
-        print(f"  {name}: {line}")
+    print(format_table(rows, first) + recipes)
     table, chart = (out / name for name in REPORT_FILES)
     write_csv(table, rows)
     what = "fine-tuned" if plan["mode"] == "finetune" else "frozen-feature probes"
@@ -354,21 +352,20 @@ def recipe_states(plan: dict, out: Path) -> dict[str, tuple[str, str]]:
     """Per recipe: its pre-training's state for the csv (pre-trained, failed, not finished) and a line saying
     what it is and where it stands."""
     jobs: dict[str, list[Pretraining]] = {}
-    for (name, _), job in pretrainings_of(plan, out).items():
-        jobs.setdefault(name, [])
-        if job not in jobs[name]:
-            jobs[name].append(job)
+    for job in dict.fromkeys(pretrainings_of(plan, out).values()):
+        jobs.setdefault(job.recipe.name, []).append(job)
     states = {}
     for name, mine in jobs.items():
         recipe = mine[0].recipe
         what = " ".join([recipe.script, *recipe.cfg, *recipe.opts])
-        failures = [(job, failure_of(job)) for job in mine if not pretrained(job) and failure_of(job)]
+        done = [pretrained(job) for job in mine]
+        failures = [(job, why) for job, ok in zip(mine, done) if not ok and (why := failure_of(job))]
         if failures:
             states[name] = ("pre-training failed", f"{what}; pre-training failed: " +
                             "; ".join(f"{job}: {why}" for job, why in failures))
-        elif all(pretrained(job) for job in mine):
-            states[name] = ("pre-trained", f"{what}; pre-trained in "
-                                           f"{mine[0].folder.parent if len(mine) > 1 else mine[0].folder}")
+        elif all(done):
+            where = mine[0].folder.parent if len(mine) > 1 else mine[0].folder
+            states[name] = ("pre-trained", f"{what}; pre-trained in {where}")
         else:
             states[name] = ("pre-training not finished", f"{what}; pre-training not finished")
     return states
